@@ -1,0 +1,150 @@
+"""The SQLite schema and its versioned migrations.
+
+``PRAGMA user_version`` holds the schema version. :func:`migrate` applies every
+migration above the database's version, each in its own transaction, so that a
+database made by an older release upgrades in place. A database whose version is
+newer than this release knows is refused with :class:`SchemaError` and left untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+
+class SchemaError(Exception):
+    """The database cannot be used by this release."""
+
+
+def _v1(db: Database) -> None:
+    """The first schema: articles and the URLs they were seen under."""
+    db["articles"].create(
+        {
+            "id": int,
+            "url": str,
+            "source": str,
+            "title": str,
+            "date": str,
+            "date_local": str,
+            "summary": str,
+            "body_md": str,
+            "text": str,
+            "lang": str,
+            "authors": str,
+            "image": str,
+            "word_count": int,
+            "content_hash": str,
+            "path": str,
+            "first_seen": str,
+            "last_seen": str,
+            "duplicate_of": int,
+        },
+        pk="id",
+        not_null={"url", "source", "title", "content_hash", "first_seen", "last_seen"},
+        foreign_keys=[("duplicate_of", "articles", "id")],
+    )
+    db["articles"].create_index(["url"], unique=True)
+    db["urls"].create(
+        {"url": str, "article_id": int, "first_seen": str},
+        pk="url",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["urls"].create_index(["article_id"])
+
+
+def _v2(db: Database) -> None:
+    """Versions, crawls, sources, richer metadata, near-duplicate index, full-text search."""
+    articles = db["articles"]
+    for column, kind in (
+        ("modified", str),
+        ("section", str),
+        ("keywords", str),
+        ("similarity", float),
+        ("fetched_url", str),
+    ):
+        articles.add_column(column, kind)
+    articles.create_index(["source"], if_not_exists=True)
+    articles.create_index(["date"], if_not_exists=True)
+    articles.create_index(["content_hash"], if_not_exists=True)
+    articles.create_index(["duplicate_of"], if_not_exists=True)
+    db["versions"].create(
+        {
+            "id": int,
+            "article_id": int,
+            "title": str,
+            "date": str,
+            "summary": str,
+            "body_md": str,
+            "text": str,
+            "content_hash": str,
+            "seen_from": str,
+            "seen_until": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["versions"].create_index(["article_id"])
+    db["crawls"].create(
+        {
+            "id": int,
+            "run_id": str,
+            "source": str,
+            "command": str,
+            "started": str,
+            "finished": str,
+            "status": str,
+            "requests": int,
+            "pages": int,
+            "new": int,
+            "updated": int,
+            "duplicates": int,
+            "unchanged": int,
+            "dropped": int,
+            "dropped_reasons": str,
+            "http_errors": str,
+            "message": str,
+        },
+        pk="id",
+    )
+    db["crawls"].create_index(["source", "started"])
+    db["sources"].create(
+        {"name": str, "domains": str, "feeds": str, "sitemaps": str, "sections": str, "lang": str},
+        pk="name",
+    )
+    db["minhashes"].create(
+        {"article_id": int, "signature": bytes},
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["lsh_bands"].create({"band": int, "key": bytes, "article_id": int})
+    db.execute("CREATE INDEX idx_lsh_bands_band_key ON lsh_bands (band, key)")
+    db.execute("CREATE INDEX idx_lsh_bands_article ON lsh_bands (article_id)")
+    db["pending_files"].create({"path": str, "since": str}, pk="path")
+    db["feed_state"].create(
+        {"url": str, "etag": str, "last_modified": str, "checked": str}, pk="url"
+    )
+    articles.enable_fts(["title", "summary", "text"], create_triggers=True, tokenize="porter")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: Database, upto: int = SCHEMA_VERSION) -> int:
+    """Bring ``db`` to schema version ``upto``; return the version it had before."""
+    before = schema_version(db)
+    if before > SCHEMA_VERSION:
+        raise SchemaError(
+            f"database schema version {before} is newer than this broadsheet "
+            f"understands ({SCHEMA_VERSION}): upgrade broadsheet to use it"
+        )
+    for version in range(before + 1, upto + 1):
+        with db.conn:
+            MIGRATIONS[version - 1](db)
+            db.execute(f"PRAGMA user_version = {version}")
+    return before
