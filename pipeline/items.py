@@ -46,7 +46,12 @@ class Page:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Page:
         data = dict(data)
-        data["hints"] = Hints(**{**data.get("hints", {}), "keywords": tuple(data.get("hints", {}).get("keywords", ()))})
+        data["hints"] = Hints(
+            **{
+                **data.get("hints", {}),
+                "keywords": tuple(data.get("hints", {}).get("keywords", ())),
+            }
+        )
         data["seen_urls"] = tuple(data.get("seen_urls", ()))
         return cls(**data)
 
@@ -61,7 +66,9 @@ class Article:
     body_md: str  # markdown body, links absolute, without the closing source link
     text: str  # plain text body: no markup, no link targets
     date: str | None = None  # ISO 8601 with offset as published, or YYYY-MM-DD
-    date_local: str | None = None  # "YYYY-MM-DD HH:MM:SS" publisher local time, or date only
+    date_local: str | None = (
+        None  # "YYYY-MM-DD HH:MM:SS" publisher local time, or date only
+    )
     modified: str | None = None  # ISO 8601, when the page states it
     summary: str = ""
     lang: str = "en"

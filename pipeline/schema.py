@@ -109,7 +109,14 @@ def _v2(db: Database) -> None:
     )
     db["crawls"].create_index(["source", "started"])
     db["sources"].create(
-        {"name": str, "domains": str, "feeds": str, "sitemaps": str, "sections": str, "lang": str},
+        {
+            "name": str,
+            "domains": str,
+            "feeds": str,
+            "sitemaps": str,
+            "sections": str,
+            "lang": str,
+        },
         pk="name",
     )
     db["minhashes"].create(
@@ -124,7 +131,9 @@ def _v2(db: Database) -> None:
     db["feed_state"].create(
         {"url": str, "etag": str, "last_modified": str, "checked": str}, pk="url"
     )
-    articles.enable_fts(["title", "summary", "text"], create_triggers=True, tokenize="porter")
+    articles.enable_fts(
+        ["title", "summary", "text"], create_triggers=True, tokenize="porter"
+    )
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
