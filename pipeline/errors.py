@@ -7,7 +7,7 @@ class BroadsheetError(Exception):
     """Base class of every error broadsheet reports to its user."""
 
 
-class Dropped(BroadsheetError):  # noqa: N818 - an outcome, not a failure
+class Dropped(BroadsheetError):
     """A page that is not stored, with a short machine-readable reason.
 
     ``reason`` is a stable slug counted in run summaries and the ``crawls`` table
