@@ -8,7 +8,8 @@ newer than this release knows is refused with :class:`SchemaError` and left unto
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlite_utils import Database
 
@@ -124,7 +125,7 @@ def _v2(db: Database) -> None:
         pk="article_id",
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["lsh_bands"].create({"band": int, "key": bytes, "article_id": int})
+    db["lsh_bands"].create({"band": int, "key": int, "article_id": int})
     db.execute("CREATE INDEX idx_lsh_bands_band_key ON lsh_bands (band, key)")
     db.execute("CREATE INDEX idx_lsh_bands_article ON lsh_bands (article_id)")
     db["pending_files"].create({"path": str, "since": str}, pk="path")
@@ -140,6 +141,24 @@ MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+@contextmanager
+def transaction(db: Database) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK when the block raises.
+
+    Connections are opened in autocommit mode (``isolation_level=None``) so that
+    this, not the sqlite3 module, decides where transactions begin and end.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    if db.conn.in_transaction:
+        db.execute("COMMIT")
+
+
 def schema_version(db: Database) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
@@ -153,7 +172,7 @@ def migrate(db: Database, upto: int = SCHEMA_VERSION) -> int:
             f"understands ({SCHEMA_VERSION}): upgrade broadsheet to use it"
         )
     for version in range(before + 1, upto + 1):
-        with db.conn:
+        with transaction(db):
             MIGRATIONS[version - 1](db)
             db.execute(f"PRAGMA user_version = {version}")
     return before

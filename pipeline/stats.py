@@ -1,0 +1,109 @@
+"""Counting what a run did, for its summary and its row in the ``crawls`` table."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+OUTCOMES = ("new", "updated", "unchanged", "duplicate", "near-duplicate")
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class RunStats:
+    """What happened to the pages of one source in one run."""
+
+    source: str
+    command: str = "crawl"
+    started: str = field(default_factory=utc_now)
+    finished: str | None = None
+    requests: int = 0
+    pages: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+    http_errors: Counter[str] = field(default_factory=Counter)
+    message: str = ""
+
+    def count(self, outcome: str) -> None:
+        self.outcomes[outcome] += 1
+
+    def drop(self, reason: str) -> None:
+        self.dropped[reason] += 1
+
+    def http_error(self, status: int | str) -> None:
+        self.http_errors[str(status)] += 1
+
+    @property
+    def stored(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def failing(self) -> bool:
+        """No article came out of this run: nothing new, nothing already known."""
+        return self.stored == 0
+
+    def finish(self) -> None:
+        self.finished = utc_now()
+
+    def as_row(self, run_id: str) -> dict[str, Any]:
+        return {
+            "run_id": run_id,
+            "source": self.source,
+            "command": self.command,
+            "started": self.started,
+            "finished": self.finished or utc_now(),
+            "status": "failing" if self.failing else "ok",
+            "requests": self.requests,
+            "pages": self.pages,
+            "new": self.outcomes["new"],
+            "updated": self.outcomes["updated"],
+            "duplicates": self.outcomes["duplicate"] + self.outcomes["near-duplicate"],
+            "unchanged": self.outcomes["unchanged"],
+            "dropped": sum(self.dropped.values()),
+            "dropped_reasons": json.dumps(dict(sorted(self.dropped.items()))),
+            "http_errors": json.dumps(dict(sorted(self.http_errors.items()))),
+            "message": self.message,
+        }
+
+
+def summary_table(runs: list[RunStats], title: str = "broadsheet") -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("source", "pages", *OUTCOMES, "dropped", "http errors", "status"):
+        table.add_column(
+            column,
+            justify="left"
+            if column in ("source", "dropped", "http errors", "status")
+            else "right",
+        )
+    for run in runs:
+        dropped = ", ".join(f"{k} {v}" for k, v in sorted(run.dropped.items())) or "-"
+        errors = (
+            ", ".join(f"{k} x{v}" for k, v in sorted(run.http_errors.items())) or "-"
+        )
+        status = "failing" if run.failing else "ok"
+        if run.message:
+            status = f"{status}: {run.message}"
+        table.add_row(
+            run.source,
+            str(run.pages),
+            *(str(run.outcomes[o]) for o in OUTCOMES),
+            dropped,
+            errors,
+            status,
+        )
+    return table
+
+
+def print_summary(
+    runs: list[RunStats], title: str = "broadsheet", console: Console | None = None
+) -> None:
+    (console or Console(stderr=True)).print(summary_table(runs, title))

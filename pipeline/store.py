@@ -1,0 +1,404 @@
+"""The only module that writes the database and the markdown tree.
+
+:meth:`Store.add` decides first, then writes. The decision, in order:
+
+1. a URL of the article (canonical, fetched, redirects; any variant) is known ->
+   the same story: ``unchanged``, or ``updated`` when its content changed (the
+   previous content goes to ``versions`` and the file is rewritten);
+2. the same normalised body is stored under another URL -> ``duplicate``: the URLs
+   are added to ``urls``;
+3. a near-duplicate body (MinHash LSH, exact Jaccard >= threshold) -> ``near-duplicate``:
+   its own row with ``duplicate_of`` and ``similarity``, and no markdown file;
+4. otherwise ``new``: a row and a markdown file.
+
+Crash safety: a file is announced in ``pending_files`` (committed) before it is
+written, written through a temporary file and a rename, and the row that owns it is
+committed with the announcement removed. Opening a store settles whatever a killed
+process left announced: a file without its row is deleted, a file whose row exists
+is rewritten from the row. So a rerun after ``kill -9`` equals an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlite_utils import Database
+
+from pipeline import normalize
+from pipeline.dedup import (
+    NearDuplicates,
+    canonical_url,
+    content_hash,
+    shingles,
+    url_variants,
+)
+from pipeline.errors import BroadsheetError
+from pipeline.items import Article
+from pipeline.paths import (
+    relative_path,
+    resolve_inside,
+    slug_for,
+    temp_name,
+    write_atomic,
+)
+from pipeline.schema import migrate, transaction
+from pipeline.stats import utc_now
+
+DB_NAME = "broadsheet.db"
+CONTENT = "content"
+# Fields that make a story "changed" when they differ from the stored row.
+CONTENT_FIELDS = (
+    "title",
+    "date",
+    "date_local",
+    "summary",
+    "body_md",
+    "text",
+    "lang",
+    "authors",
+    "image",
+)
+
+
+class StoreError(BroadsheetError):
+    """The database or the content folder cannot be used or written."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # new | updated | unchanged | duplicate | near-duplicate
+    article_id: int
+    path: str | None = None
+    duplicate_of: int | None = None
+    similarity: float | None = None
+
+
+def open_database(path: Path) -> Database:
+    """Open (creating) the SQLite file with broadsheet's pragmas, migrated."""
+    try:
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        db = Database(conn)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        migrate(db)
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"cannot use database {path}: {error}") from None
+    return db
+
+
+class Store:
+    def __init__(
+        self,
+        output_dir: str | Path,
+        layout: normalize.Layout | None = None,
+        near_threshold: float = 0.8,
+    ) -> None:
+        self.output = Path(output_dir)
+        self.content = self.output / CONTENT
+        try:
+            self.content.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(
+                f"cannot write to output folder {self.output}: {error.strerror}"
+            ) from None
+        self.db = open_database(self.output / DB_NAME)
+        self.layout = layout or normalize.load_layout()
+        self.near = NearDuplicates(self.db, near_threshold)
+        self._recover()
+
+    # -- reading -------------------------------------------------------------
+
+    def known(self, url: str) -> bool:
+        """True when ``url``, in any variant, belongs to a stored article."""
+        variants = list(url_variants(url))
+        marks = ",".join("?" * len(variants))
+        return (
+            self.db.execute(
+                f"SELECT 1 FROM urls WHERE url IN ({marks}) LIMIT 1", variants
+            ).fetchone()
+            is not None
+        )
+
+    def _article_for_urls(self, urls: list[str]) -> dict[str, Any] | None:
+        for url in urls:
+            variants = list(url_variants(url))
+            marks = ",".join("?" * len(variants))
+            row = self.db.execute(
+                f"SELECT article_id FROM urls WHERE url IN ({marks}) LIMIT 1", variants
+            ).fetchone()
+            if row:
+                return self.row(row[0])
+        return None
+
+    def row(self, article_id: int) -> dict[str, Any]:
+        return self.db["articles"].get(article_id)
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        yield from self.db.query("SELECT * FROM articles ORDER BY id")
+
+    # -- the decision --------------------------------------------------------
+
+    def prepare(self, article: Article) -> Article:
+        """The article as it is stored: canonical URL, clean body, summary filled in."""
+        url = canonical_url(article.url)
+        if urlsplit(url).path in ("", "/") and article.fetched_url:
+            url = canonical_url(
+                article.fetched_url
+            )  # a canonical tag pointing at the home page
+        body = normalize.clean_body(article.body_md, url)
+        prepared = replace(article, url=url, body_md=body)
+        summary = normalize.front_matter(prepared, self.layout)["summary"]
+        return replace(prepared, summary=summary)
+
+    def add(self, article: Article) -> Outcome:
+        article = self.prepare(article)
+        urls = [article.url, article.fetched_url, *article.seen_urls]
+        urls = [u for u in dict.fromkeys(urls) if u]
+        now = utc_now()
+        text_hash = content_hash(article.text)
+        try:
+            existing = self._article_for_urls(urls)
+            if existing is not None:
+                return self._update(existing, article, urls, text_hash, now)
+            same = self.db.execute(
+                "SELECT id FROM articles WHERE content_hash = ? ORDER BY id LIMIT 1",
+                (text_hash,),
+            ).fetchone()
+            if same:
+                with transaction(self.db):
+                    self._add_urls(same[0], urls, now)
+                    self.db.execute(
+                        "UPDATE articles SET last_seen = ? WHERE id = ?", (now, same[0])
+                    )
+                return Outcome("duplicate", same[0])
+            return self._insert(article, urls, text_hash, now)
+        except sqlite3.OperationalError as error:
+            raise StoreError(
+                f"cannot write to {self.output / DB_NAME}: {error}"
+            ) from None
+        except OSError as error:
+            raise StoreError(
+                f"cannot write to {self.content}: {error.strerror or error}"
+            ) from None
+
+    def _insert(
+        self, article: Article, urls: list[str], text_hash: str, now: str
+    ) -> Outcome:
+        text_shingles = shingles(article.text)
+        minhash = self.near.signature(text_shingles)
+        match = (
+            self.near.best_match(text_shingles, minhash)
+            if minhash is not None
+            else None
+        )
+        record = self._record(article, text_hash) | {
+            "first_seen": now,
+            "last_seen": now,
+        }
+        if match is not None:
+            original, similarity = match
+            with transaction(self.db):
+                record |= {
+                    "duplicate_of": original,
+                    "similarity": round(similarity, 4),
+                    "path": None,
+                }
+                article_id = self._insert_row("articles", record)
+                self._add_urls(article_id, urls, now)
+            return Outcome("near-duplicate", article_id, None, original, similarity)
+        path = self._free_path(article, now)
+        self._announce(path, now)
+        write_atomic(
+            resolve_inside(self.content, path),
+            normalize.render(self._with_first_seen(article, now), self.layout),
+        )
+        with transaction(self.db):
+            article_id = self._insert_row("articles", record | {"path": path})
+            self._add_urls(article_id, urls, now)
+            if minhash is not None:
+                self.near.add(article_id, minhash)
+            self.db.execute("DELETE FROM pending_files WHERE path = ?", (path,))
+        return Outcome("new", article_id, path)
+
+    def _update(
+        self,
+        row: dict[str, Any],
+        article: Article,
+        urls: list[str],
+        text_hash: str,
+        now: str,
+    ) -> Outcome:
+        record = self._record(article, text_hash)
+        changed = any(record[key] != row[key] for key in CONTENT_FIELDS)
+        if not changed:
+            with transaction(self.db):
+                self._add_urls(row["id"], urls, now)
+                if article.fetched_at and article.fetched_at > row["last_seen"]:
+                    self.db.execute(
+                        "UPDATE articles SET last_seen = ? WHERE id = ?",
+                        (article.fetched_at, row["id"]),
+                    )
+            return Outcome("unchanged", row["id"], row["path"])
+        path = row["path"]
+        if path:
+            self._announce(path, now)
+            updated = self._with_first_seen(article, row["first_seen"])
+            write_atomic(
+                resolve_inside(self.content, path),
+                normalize.render(updated, self.layout),
+            )
+        with transaction(self.db):
+            self._insert_row(
+                "versions",
+                {
+                    key: row[key]
+                    for key in (
+                        "title",
+                        "date",
+                        "summary",
+                        "body_md",
+                        "text",
+                        "content_hash",
+                    )
+                }
+                | {
+                    "article_id": row["id"],
+                    "seen_from": row["first_seen"],
+                    "seen_until": now,
+                },
+            )
+            record.pop("url")
+            record["last_seen"] = now
+            assignments = ", ".join(f"[{key}] = ?" for key in record)
+            self.db.execute(
+                f"UPDATE articles SET {assignments} WHERE id = ?",
+                [*record.values(), row["id"]],
+            )
+            self._add_urls(row["id"], urls, now)
+            if path:
+                self.db.execute("DELETE FROM pending_files WHERE path = ?", (path,))
+        return Outcome("updated", row["id"], path)
+
+    # -- pieces --------------------------------------------------------------
+
+    @staticmethod
+    def _record(article: Article, text_hash: str) -> dict[str, Any]:
+        return {
+            "url": article.url,
+            "source": article.source,
+            "title": article.title,
+            "date": article.date,
+            "date_local": article.date_local,
+            "modified": article.modified,
+            "summary": article.summary,
+            "body_md": article.body_md,
+            "text": article.text,
+            "lang": article.lang,
+            "authors": json.dumps(list(article.authors), ensure_ascii=False),
+            "image": article.image,
+            "section": article.section,
+            "keywords": json.dumps(list(article.keywords), ensure_ascii=False),
+            "word_count": len(article.text.split()),
+            "content_hash": text_hash,
+            "fetched_url": article.fetched_url,
+        }
+
+    def _insert_row(self, table: str, record: dict[str, Any]) -> int:
+        columns = ", ".join(f"[{key}]" for key in record)
+        marks = ", ".join("?" * len(record))
+        cursor = self.db.execute(
+            f"INSERT INTO [{table}] ({columns}) VALUES ({marks})", list(record.values())
+        )
+        return cursor.lastrowid
+
+    @staticmethod
+    def _with_first_seen(article: Article, first_seen: str) -> Article:
+        """The date a dateless article is filed under is the day it was first seen."""
+        return replace(article, fetched_at=first_seen)
+
+    def _free_path(self, article: Article, now: str) -> str:
+        date = article.date_local or article.fetched_at or now
+        slug = slug_for(article.url, article.title)
+        for n in range(1, 10_000):
+            path = relative_path(article.source, date, slug, "" if n == 1 else f"-{n}")
+            taken = self.db.execute(
+                "SELECT 1 FROM articles WHERE path = ?", (path,)
+            ).fetchone()
+            if not taken:
+                return path
+        raise StoreError(f"no free file name for {article.url}")
+
+    def _announce(self, path: str, now: str) -> None:
+        with transaction(self.db):
+            self.db.execute(
+                "INSERT OR REPLACE INTO pending_files (path, since) VALUES (?, ?)",
+                (path, now),
+            )
+
+    def _add_urls(self, article_id: int, urls: list[str], now: str) -> None:
+        rows = {canonical_url(u) for u in urls} | set(urls)
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO urls (url, article_id, first_seen) VALUES (?, ?, ?)",
+            [(u, article_id, now) for u in sorted(rows)],
+        )
+
+    def _recover(self) -> None:
+        """Settle files announced by a process that died before committing."""
+        for (path,) in self.db.execute("SELECT path FROM pending_files").fetchall():
+            target = resolve_inside(self.content, path)
+            temp_name(target).unlink(missing_ok=True)
+            owner = self.db.execute(
+                "SELECT id FROM articles WHERE path = ?", (path,)
+            ).fetchone()
+            if owner:
+                write_atomic(target, self.render_row(self.row(owner[0])))
+            else:
+                target.unlink(missing_ok=True)
+            with transaction(self.db):
+                self.db.execute("DELETE FROM pending_files WHERE path = ?", (path,))
+
+    # -- rendering from the database -----------------------------------------
+
+    def render_row(self, row: dict[str, Any]) -> str:
+        return normalize.render(article_from_row(row), self.layout)
+
+    def record_crawl(self, row: dict[str, Any]) -> None:
+        with transaction(self.db):
+            self._insert_row("crawls", row)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def article_from_row(row: dict[str, Any]) -> Article:
+    return Article(
+        url=row["url"],
+        source=row["source"],
+        title=row["title"],
+        body_md=row["body_md"] or "",
+        text=row["text"] or "",
+        date=row["date"],
+        date_local=row["date_local"],
+        modified=row.get("modified"),
+        summary=row["summary"] or "",
+        lang=row["lang"] or "en",
+        authors=tuple(json.loads(row["authors"] or "[]")),
+        image=row["image"],
+        section=row.get("section"),
+        keywords=tuple(json.loads(row.get("keywords") or "[]")),
+        fetched_url=row.get("fetched_url") or row["url"],
+        fetched_at=row["first_seen"],
+    )
