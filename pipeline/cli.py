@@ -2,10 +2,314 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from pipeline.errors import BroadsheetError
+from pipeline.lock import output_lock
+from pipeline.sources import Source
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="broadsheet")
 def cli() -> None:
     "Crawl news sites into Hugo front-matter markdown and a deduplicated SQLite database."
+
+
+OUTPUT_OPTION = click.option(
+    "--output",
+    "output_dir",
+    default="output",
+    show_default=True,
+    envvar="BROADSHEET_OUTPUT",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder holding broadsheet.db and content/",
+)
+SOURCES_OPTION = click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="BROADSHEET_SOURCES",
+    help="Sources file to use instead of the packaged one",
+)
+LAYOUT_OPTION = click.option(
+    "--layout",
+    "layout_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="BROADSHEET_LAYOUT",
+    help="TOML file overriding the front-matter layout defaults",
+)
+
+
+@contextmanager
+def reporting() -> Iterator[None]:
+    """Turn broadsheet's own errors into one clear message and a non-zero exit."""
+    try:
+        yield
+    except BroadsheetError as error:
+        raise click.ClickException(str(error)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: what was committed is kept; run the command again to go on", err=True)
+        sys.exit(130)
+
+
+def _progress(console: Console, total: int | None, label: str) -> Progress:
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=True,
+    )
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--source", "source_name", help="Source the saved HTML pages belong to (WARC records: by host when omitted)")
+@SOURCES_OPTION
+@OUTPUT_OPTION
+@LAYOUT_OPTION
+@click.option("--workers", type=click.IntRange(0), help="Extraction processes (default: one per CPU; 0: in this process)")
+@click.option("--threshold", default=0.8, show_default=True, type=click.FloatRange(0.01, 1.0), help="Near-duplicate Jaccard threshold")
+def replay(
+    paths: tuple[Path, ...],
+    source_name: str | None,
+    sources_file: Path | None,
+    output_dir: Path,
+    layout_file: Path | None,
+    workers: int | None,
+    threshold: float,
+) -> None:
+    """Run saved pages (HTML files, folders, WARC files) through the pipeline.
+
+    A urls.tsv manifest beside saved pages (file name, TAB, URL) gives each page its
+    URL. Replaying the same pages twice changes nothing.
+
+    \b
+        broadsheet replay saved/ --source business-standard
+        broadsheet replay crawl-2026-11-22.warc.gz
+    """
+    from pipeline.ingest import ingest
+    from pipeline.normalize import load_layout
+    from pipeline.replay import input_files, iter_pages
+    from pipeline.sources import adhoc_source, load_sources
+    from pipeline.stats import print_summary
+    from pipeline.store import Store
+    from pipeline.workers import ExtractPool
+
+    console = Console(stderr=True)
+    with reporting():
+        sources = load_sources(sources_file)
+        chosen = None
+        if source_name:
+            chosen = sources.get(source_name) or adhoc_source(source_name)
+
+        def source_of(name: str) -> Source | None:
+            return chosen if chosen and chosen.name == name else sources.get(name)
+
+        def source_for(host: str) -> str | None:
+            if chosen is not None:
+                return chosen.name if not chosen.domains or chosen.allows(host) else None
+            return next((s.name for s in sources.values() if s.allows(host)), None)
+
+        files = input_files(list(paths))
+        if not files:
+            raise click.ClickException(f"no saved pages or WARC files under {', '.join(map(str, paths))}")
+        layout = load_layout(layout_file)
+        with output_lock(output_dir), Store(output_dir, layout, threshold) as store:
+            with ExtractPool(workers) as pool, _progress(console, None, "replaying") as progress:
+                task = progress.add_task("pages", total=None)
+                runs = ingest(
+                    iter_pages(files, source_name, source_for),
+                    store,
+                    source_of,
+                    pool,
+                    advance=lambda: progress.advance(task),
+                )
+        print_summary(list(runs.values()), f"replayed {len(files)} file(s) into {output_dir}", console)
+
+
+@cli.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--source", "source_name", required=True, help="Source the dumps belong to")
+@click.option("--url-prefix", help="Prefix of the URLs made up for records that have none")
+@SOURCES_OPTION
+@OUTPUT_OPTION
+@LAYOUT_OPTION
+def import_(
+    files: tuple[Path, ...],
+    source_name: str,
+    url_prefix: str | None,
+    sources_file: Path | None,
+    output_dir: Path,
+    layout_file: Path | None,
+) -> None:
+    """Import legacy plain-text dumps (' date YYYY-MM-DD ' then the body).
+
+    \b
+        broadsheet import legacy-text-hindustantimes.txt --source hindustantimes
+    """
+    from pipeline.legacy import read_dump
+    from pipeline.normalize import load_layout
+    from pipeline.sources import adhoc_source, load_sources
+    from pipeline.stats import RunStats, print_summary
+    from pipeline.store import Store
+
+    console = Console(stderr=True)
+    with reporting():
+        source = load_sources(sources_file).get(source_name) or adhoc_source(source_name)
+        domain = source.domains[0] if source.domains else f"{source.name}.invalid"
+        prefix = url_prefix or f"https://{domain}/imported/"
+        stats = RunStats(source.name, command="import")
+        with output_lock(output_dir), Store(output_dir, load_layout(layout_file)) as store:
+            for path in files:
+                for article in read_dump(path, source.name, prefix):
+                    stats.pages += 1
+                    stats.count(store.add(article).kind)
+        stats.finish()
+        print_summary([stats], f"imported {len(files)} file(s) into {output_dir}", console)
+
+
+@cli.command()
+@OUTPUT_OPTION
+@LAYOUT_OPTION
+def export(output_dir: Path, layout_file: Path | None) -> None:
+    """Rewrite every markdown file from the database (after changing the layout, say).
+
+    \b
+        broadsheet export --layout my-layout.toml
+    """
+    from pipeline.drift import export_all
+    from pipeline.normalize import load_layout
+    from pipeline.store import Store
+
+    with reporting(), output_lock(output_dir), Store(output_dir, load_layout(layout_file)) as store:
+        written = export_all(store)
+    click.echo(f"wrote {written} markdown file(s) under {output_dir / 'content'}")
+
+
+@cli.command()
+@OUTPUT_OPTION
+@LAYOUT_OPTION
+@click.option("--repair", is_flag=True, help="Fix the drift from the database")
+def check(output_dir: Path, layout_file: Path | None, repair: bool) -> None:
+    """Compare the markdown tree with the database: missing, stray and changed files.
+
+    Exits 1 when there is drift (and --repair was not given).
+
+    \b
+        broadsheet check
+        broadsheet check --repair
+    """
+    from pipeline.drift import find_drift, repair_drift
+    from pipeline.normalize import load_layout
+    from pipeline.store import Store
+
+    with reporting(), output_lock(output_dir), Store(output_dir, load_layout(layout_file)) as store:
+        drift = find_drift(store)
+        for kind, path in drift:
+            click.echo(f"{kind}\t{path}")
+        if drift and repair:
+            repair_drift(store, drift)
+            click.echo(f"repaired {len(drift)} file(s)")
+        elif drift:
+            click.echo(f"{len(drift)} file(s) differ from the database; run with --repair to fix them", err=True)
+            sys.exit(1)
+        else:
+            click.echo("markdown tree and database agree")
+
+
+@cli.command()
+@click.option(
+    "--output",
+    "output_dir",
+    default="output",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Output folder holding broadsheet.db",
+)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on"
+)
+@click.option(
+    "--port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free port)",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open a web browser on it")
+def serve(output_dir: str, host: str, port: int, open_browser: bool) -> None:
+    """Browse and search the database with Datasette (read-only, alongside a crawl).
+
+    \b
+        broadsheet serve
+        broadsheet serve --output /srv/news --host 0.0.0.0 --port 8080
+    """
+    import os
+    import sys
+    from pathlib import Path
+
+    from pipeline.serve import (
+        ServeError,
+        database_path,
+        datasette_command,
+        open_readonly,
+    )
+
+    db_path = database_path(Path(output_dir))
+    try:
+        open_readonly(db_path).close()
+    except ServeError as error:
+        raise click.ClickException(str(error)) from None
+    command = datasette_command(db_path, host, port, open_browser)
+    sys.stdout.flush()
+    os.execv(command[0], command)  # Datasette takes over this process and its signals
+
+
+@cli.command()
+@click.option(
+    "--output",
+    "output_dir",
+    default="output",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Output folder holding broadsheet.db",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON")
+def stats(output_dir: str, as_json: bool) -> None:
+    """Count articles, near-duplicates, URLs, versions, files and last crawls per source.
+
+    \b
+        broadsheet stats
+        broadsheet stats --output /srv/news --json
+    """
+    import json
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from pipeline.serve import ServeError, collect_stats, print_stats
+
+    try:
+        figures = collect_stats(Path(output_dir))
+    except ServeError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+    else:
+        print_stats(figures, Console())

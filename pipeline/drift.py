@@ -1,0 +1,69 @@
+"""The markdown tree against the database: export, drift and repair.
+
+The database is the record; every markdown file can be rebuilt from its row. Drift
+is a file that is ``missing`` (a row names it, the disk does not have it), ``stray``
+(on disk under content/ but no row names it: left by hand or by an older layout) or
+``changed`` (its text differs from what the row renders to), and ``temp`` for a
+temporary file left behind.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.paths import resolve_inside, write_atomic
+from pipeline.store import Store
+
+
+def export_all(store: Store) -> int:
+    """Rewrite every article's markdown file from its row; return how many."""
+    written = 0
+    for row in store.rows():
+        if row["path"]:
+            write_atomic(
+                resolve_inside(store.content, row["path"]), store.render_row(row)
+            )
+            written += 1
+    return written
+
+
+def find_drift(store: Store) -> list[tuple[str, str]]:
+    """``(kind, path)`` for every file that does not match the database, sorted."""
+    drift: list[tuple[str, str]] = []
+    expected: set[str] = set()
+    for row in store.rows():
+        if not row["path"]:
+            continue
+        expected.add(row["path"])
+        target = resolve_inside(store.content, row["path"])
+        if not target.is_file():
+            drift.append(("missing", row["path"]))
+        elif target.read_text(encoding="utf-8") != store.render_row(row):
+            drift.append(("changed", row["path"]))
+    for path in sorted(store.content.rglob("*")):
+        if not path.is_file():
+            continue
+        relative = path.relative_to(store.content).as_posix()
+        if path.name.startswith(".") and path.name.endswith(".tmp"):
+            drift.append(("temp", relative))
+        elif relative not in expected and path.suffix == ".md":
+            drift.append(("stray", relative))
+    return sorted(drift, key=lambda item: (item[1], item[0]))
+
+
+def repair_drift(store: Store, drift: list[tuple[str, str]]) -> None:
+    """Rewrite missing and changed files from the database; delete stray and temp files."""
+    by_path = {row["path"]: row for row in store.rows() if row["path"]}
+    for kind, relative in drift:
+        target = resolve_inside(store.content, relative)
+        if kind in ("missing", "changed"):
+            write_atomic(target, store.render_row(by_path[relative]))
+        else:
+            target.unlink(missing_ok=True)
+            _prune_empty_dirs(target.parent, store.content)
+
+
+def _prune_empty_dirs(folder: Path, root: Path) -> None:
+    while folder != root and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

@@ -1,0 +1,208 @@
+"""Saved responses -> :class:`Page` records, the same records a live crawl yields.
+
+Inputs: files or folders of saved pages (``.html``, ``.htm``, ``.html.gz``) and WARC
+files (``.warc``, ``.warc.gz``: a recorded crawl or a Common Crawl news WARC).
+
+A saved page's URL comes from a ``urls.tsv`` manifest beside it (``<file name><TAB><url>``
+per line); without one, from the page's own rel=canonical or og:url; else the file's
+URI. A WARC response's URL is its ``WARC-Target-URI``. Pages are yielded lazily, one at
+a time, so memory does not grow with the number of pages.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from pipeline.errors import BroadsheetError
+from pipeline.items import Page
+
+PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
+WARC_SUFFIXES = (".warc", ".warc.gz")
+MANIFEST = "urls.tsv"
+MAX_BYTES = 64 * 1024 * 1024  # larger saved pages (or gzip bombs) are dropped, not read
+HEAD_BYTES = 256 * 1024
+CANONICAL = [
+    re.compile(
+        rb"""<link\b[^>]*\brel=["']?canonical["']?[^>]*\bhref=["']([^"'>\s]+)""", re.I
+    ),
+    re.compile(
+        rb"""<link\b[^>]*\bhref=["']([^"'>\s]+)["'][^>]*\brel=["']?canonical""", re.I
+    ),
+    re.compile(
+        rb"""<meta\b[^>]*\bproperty=["']og:url["'][^>]*\bcontent=["']([^"'>\s]+)""",
+        re.I,
+    ),
+    re.compile(
+        rb"""<meta\b[^>]*\bcontent=["']([^"'>\s]+)["'][^>]*\bproperty=["']og:url""",
+        re.I,
+    ),
+]
+
+
+class ReplayError(BroadsheetError):
+    """An input path cannot be replayed."""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A saved response that is not a page to extract, with the reason it is counted under."""
+
+    url: str
+    source: str
+    reason: str  # too-large, unreadable, http-<status>, off-source
+    status: int | None = None
+
+
+def is_input(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith(PAGE_SUFFIXES + WARC_SUFFIXES)
+
+
+def input_files(paths: list[Path]) -> list[Path]:
+    """The replayable files under ``paths``, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                p for p in sorted(path.rglob("*")) if p.is_file() and is_input(p)
+            )
+        elif path.is_file():
+            if not is_input(path):
+                raise ReplayError(
+                    f"{path}: not a saved page or WARC file (expected {', '.join(PAGE_SUFFIXES + WARC_SUFFIXES)})"
+                )
+            found.append(path)
+        else:
+            raise ReplayError(f"{path}: no such file or folder")
+    return found
+
+
+def read_manifest(folder: Path) -> dict[str, str]:
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        return {}
+    urls = {}
+    for number, line in enumerate(manifest.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, sep, url = line.partition("\t")
+        if not sep or not url.strip():
+            raise ReplayError(f"{manifest}:{number}: expected <file name><TAB><url>")
+        urls[name.strip()] = url.strip()
+    return urls
+
+
+def sniff_url(body: bytes) -> str | None:
+    head = body[:HEAD_BYTES]
+    for pattern in CANONICAL:
+        match = pattern.search(head)
+        if match:
+            url = match.group(1).decode("ascii", "replace").replace("&amp;", "&")
+            if url.startswith(("http://", "https://")):
+                return url
+    return None
+
+
+def _read_page_file(path: Path) -> bytes:
+    if path.name.lower().endswith(".gz"):
+        with gzip.open(path, "rb") as handle:
+            body = handle.read(MAX_BYTES + 1)
+    else:
+        with open(path, "rb") as handle:
+            body = handle.read(MAX_BYTES + 1)
+    return body
+
+
+def _mtime(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(
+        timespec="seconds"
+    )
+
+
+def pages_from_file(
+    path: Path, source: str, manifest: dict[str, str]
+) -> Iterator[Page | Skipped]:
+    uri = path.resolve().as_uri()
+    try:
+        body = _read_page_file(path)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:
+        yield Skipped(manifest.get(path.name, uri), source, f"unreadable: {error}")
+        return
+    url = manifest.get(path.name) or sniff_url(body) or uri
+    if len(body) > MAX_BYTES:
+        yield Skipped(url, source, "too-large")
+        return
+    seen = (uri,) if url != uri else ()
+    yield Page(
+        url=url, body=body, source=source, fetched_at=_mtime(path), seen_urls=seen
+    )
+
+
+def pages_from_warc(
+    path: Path, source_for: Callable[[str], str | None]
+) -> Iterator[Page | Skipped]:
+    """Each response record of a WARC, with the source its host belongs to.
+
+    ``source_for(host)`` names the source for a host, or None for hosts of no
+    configured source: their records are skipped without being counted.
+    """
+    try:
+        with open(path, "rb") as handle:
+            for record in ArchiveIterator(handle):
+                if record.rec_type != "response":
+                    continue
+                url = record.rec_headers.get_header("WARC-Target-URI") or ""
+                source = source_for((urlsplit(url).hostname or "").lower())
+                if source is None:
+                    continue
+                status = (
+                    int(record.http_headers.get_statuscode() or 0)
+                    if record.http_headers
+                    else 0
+                )
+                if status != 200:
+                    yield Skipped(url, source, f"http-{status}", status)
+                    continue
+                body = record.content_stream().read(MAX_BYTES + 1)
+                if len(body) > MAX_BYTES:
+                    yield Skipped(url, source, "too-large")
+                    continue
+                headers = {k.lower(): v for k, v in record.http_headers.headers}
+                fetched = record.rec_headers.get_header("WARC-Date") or ""
+                yield Page(
+                    url=url,
+                    body=body,
+                    source=source,
+                    headers=headers,
+                    fetched_at=fetched,
+                )
+    except (ArchiveLoadFailed, OSError, EOFError, ValueError) as error:
+        raise ReplayError(f"{path}: not a readable WARC file: {error}") from None
+
+
+def iter_pages(
+    files: list[Path],
+    html_source: str | None,
+    source_for: Callable[[str], str | None],
+) -> Iterator[Page | Skipped]:
+    """Pages from saved files (all under ``html_source``) and WARC files, in order."""
+    manifests: dict[Path, dict[str, str]] = {}
+    for path in files:
+        if path.name.lower().endswith(WARC_SUFFIXES):
+            yield from pages_from_warc(path, source_for)
+            continue
+        if html_source is None:
+            raise ReplayError(f"{path}: saved HTML pages need --source NAME")
+        folder = path.parent
+        if folder not in manifests:
+            manifests[folder] = read_manifest(folder)
+        yield from pages_from_file(path, html_source, manifests[folder])
