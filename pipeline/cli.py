@@ -261,8 +261,6 @@ def serve(output_dir: str, host: str, port: int, open_browser: bool) -> None:
         broadsheet serve --output /srv/news --host 0.0.0.0 --port 8080
     """
     import os
-    import sys
-    from pathlib import Path
 
     from pipeline.serve import (
         ServeError,
@@ -299,9 +297,6 @@ def stats(output_dir: str, as_json: bool) -> None:
         broadsheet stats --output /srv/news --json
     """
     import json
-    from pathlib import Path
-
-    from rich.console import Console
 
     from pipeline.serve import ServeError, collect_stats, print_stats
 
