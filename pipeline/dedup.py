@@ -53,7 +53,7 @@ def canonical_url(url: str) -> str:
         return url
     host = parts.hostname.rstrip(".")
     if host.startswith("amp."):
-        host = host[4:]
+        host = "www." + host[4:]
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = _strip_amp_path(parts.path)
     path = INDEX_FILE.sub("/", path)
@@ -78,13 +78,13 @@ def _strip_amp_path(path: str) -> str:
 
 
 def url_variants(url: str) -> set[str]:
-    """The canonical URL in both schemes: http and https pages are the same story."""
+    """The canonical URL with either scheme and with or without ``www.``: one story."""
     canonical = canonical_url(url)
-    if canonical.startswith("https://"):
-        return {canonical, "http://" + canonical[8:]}
-    if canonical.startswith("http://"):
-        return {canonical, "https://" + canonical[7:]}
-    return {canonical}
+    scheme, sep, rest = canonical.partition("://")
+    if not sep or scheme not in DEFAULT_PORTS:
+        return {canonical}
+    bare = rest[4:] if rest.startswith("www.") else rest
+    return {f"{s}://{h}{bare}" for s in DEFAULT_PORTS for h in ("", "www.")}
 
 
 def normalise_text(text: str) -> str:

@@ -1,0 +1,134 @@
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from pipeline.dedup import (
+    NearDuplicates,
+    canonical_url,
+    content_hash,
+    jaccard,
+    shingles,
+    url_variants,
+)
+from pipeline.schema import migrate
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ARTICLE = (
+    "https://www.business-standard.com/markets/news/sensex-gains-125020800043_1.html"
+)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        ARTICLE,
+        "HTTPS://WWW.Business-Standard.COM/markets/news/sensex-gains-125020800043_1.html",
+        "https://www.business-standard.com:443/markets/news/sensex-gains-125020800043_1.html",
+        "https://www.business-standard.com/markets/news/sensex-gains-125020800043_1.html#comments",
+        "https://www.business-standard.com/markets/news/sensex-gains-125020800043_1.html?utm_source=rss&utm_medium=feed",
+        "https://www.business-standard.com/markets/news/sensex-gains-125020800043_1.html?fbclid=IwAR0x&gclid=abc&mc_cid=1&mc_eid=2&ref=home",
+        "https://www.business-standard.com/amp/markets/news/sensex-gains-125020800043_1.html",
+        "https://amp.business-standard.com/markets/news/sensex-gains-125020800043_1.html",
+        "https://www.business-standard.com/markets/news/sensex-gains-125020800043_1.html?outputType=amp",
+        "https://www.business-standard.com/markets/news/sensex-gains-125020800043_1_amp.html",
+        "https://www.business-standard.com/markets/news/sensex-gains-125020800043_1.html/",
+    ],
+)
+def test_url_variants_share_one_canonical_form(variant):
+    assert canonical_url(variant) == ARTICLE
+
+
+def test_canonical_url_keeps_what_identifies_a_page():
+    assert (
+        canonical_url("https://example.com/story?id=42&utm_source=x")
+        == "https://example.com/story?id=42"
+    )
+    assert (
+        canonical_url("https://example.com/a?b=2&a=1")
+        == "https://example.com/a?a=1&b=2"
+    )
+    assert (
+        canonical_url("http://example.com/news/index.html") == "http://example.com/news"
+    )
+    assert canonical_url("https://example.com:8443/x") == "https://example.com:8443/x"
+    assert canonical_url("https://example.com") == "https://example.com/"
+
+
+def test_non_http_urls_are_left_alone():
+    assert canonical_url(" mailto:desk@example.com ") == "mailto:desk@example.com"
+    assert (
+        canonical_url("https://example.com:notaport/x")
+        == "https://example.com:notaport/x"
+    )
+
+
+def test_scheme_and_www_give_variants_of_one_url():
+    assert url_variants("http://example.com/a?utm_medium=x") == {
+        "http://example.com/a",
+        "https://example.com/a",
+        "http://www.example.com/a",
+        "https://www.example.com/a",
+    }
+
+
+def test_content_hash_ignores_markup_case_and_spacing():
+    assert content_hash("**Sensex** rose 2%.\n\nBanks led.") == content_hash(
+        "sensex rose 2 %  banks LED"
+    )
+    assert content_hash("Sensex rose") != content_hash("Sensex fell")
+
+
+def _reference_body() -> str:
+    text = (FIXTURES / "format" / "article-business-standard.md").read_text(
+        encoding="utf-8"
+    )
+    return text.split("---\n", 2)[2]
+
+
+def _legacy_body() -> str:
+    return (FIXTURES / "legacy" / "legacy-text-hindustantimes.txt").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_two_stories_on_one_subject_are_far_apart():
+    # Both documents are about Tahawwur Rana's extradition, written two years apart.
+    assert jaccard(shingles(_reference_body()), shingles(_legacy_body())) < 0.05
+
+
+def test_near_duplicate_index_finds_rewritten_copy_and_not_a_different_story(tmp_path):
+    db = Database(tmp_path / "t.db")
+    migrate(db)
+    paragraphs = [p for p in _reference_body().split("\n\n") if len(p.split()) > 8]
+    original = "\n\n".join(paragraphs)
+    rewritten = "\n\n".join(
+        paragraphs[:-1] + ["A paragraph the wire copy added at the end of the story."]
+    )
+    db["articles"].insert(
+        {
+            "id": 1,
+            "url": "https://a/1",
+            "source": "a",
+            "title": "t",
+            "text": original,
+            "content_hash": content_hash(original),
+            "first_seen": "x",
+            "last_seen": "x",
+        }
+    )
+    index = NearDuplicates(db, threshold=0.8)
+    index.add(1, index.signature(shingles(original)))
+    copy_shingles = shingles(rewritten)
+    match = index.best_match(copy_shingles, index.signature(copy_shingles))
+    assert match is not None
+    assert match[0] == 1
+    assert 0.8 <= match[1] < 1.0
+    other = shingles(_legacy_body())
+    assert index.best_match(other, index.signature(other)) is None
+
+
+def test_threshold_is_validated(tmp_path):
+    db = Database(tmp_path / "t.db")
+    with pytest.raises(ValueError, match="threshold"):
+        NearDuplicates(db, threshold=1.5)
