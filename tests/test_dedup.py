@@ -103,7 +103,7 @@ def test_near_duplicate_index_finds_rewritten_copy_and_not_a_different_story(tmp
     paragraphs = [p for p in _reference_body().split("\n\n") if len(p.split()) > 8]
     original = "\n\n".join(paragraphs)
     rewritten = "\n\n".join(
-        paragraphs[:-1] + ["A paragraph the wire copy added at the end of the story."]
+        [*paragraphs[:-1], "A paragraph the wire copy added at the end of the story."]
     )
     db["articles"].insert(
         {

@@ -30,7 +30,7 @@ def test_the_legacy_dump_becomes_one_article():
         paragraphs[-1]
         == "India and the US have an extradition treaty. The US judge ruled Rana’s extradition to India would be fully within the jurisdiction of this treaty."
     )
-    assert len(paragraphs) == 14
+    assert len(paragraphs) == 12
     assert "date 2023" not in article.text
 
 
