@@ -1,0 +1,311 @@
+"""``broadsheet serve``: a real Datasette on 127.0.0.1, queried through its JSON API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.request import urlopen
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from sqlite_utils import Database
+from test_stats import build_output
+
+from pipeline.cli import cli
+from pipeline.schema import SCHEMA_VERSION, migrate
+from pipeline.serve import METADATA_PATH, datasette_command
+
+STARTUP_SECONDS = 30
+LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+
+
+class Server:
+    """``broadsheet serve --port 0`` in a subprocess; its stderr is drained in a thread."""
+
+    def __init__(self, output_dir: Path) -> None:
+        command = [sys.executable, "-c", "from pipeline.cli import cli; cli()", "serve"]
+        self.process = subprocess.Popen(
+            [*command, "--output", str(output_dir), "--port", "0"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self._wait_for_port()}"
+
+    def _drain(self) -> None:
+        for line in self.process.stderr:
+            self.lines.put(line)
+
+    def _wait_for_port(self) -> int:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            self.log.append(line)
+            if match := LISTENING.search(line):
+                return int(match.group(1))
+        self.stop()
+        raise RuntimeError("Datasette did not start:\n" + "".join(self.log))
+
+    def get(self, path: str) -> bytes:
+        with urlopen(self.base + path, timeout=10) as response:
+            return response.read()
+
+    def json(self, path: str) -> dict:
+        return json.loads(self.get(path))
+
+    def rows(self, path: str) -> list[dict]:
+        separator = "&" if "?" in path else "?"
+        return self.json(f"{path}{separator}_shape=objects")["rows"]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def output(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Database]]:
+    """The output folder and an open connection standing for a crawl writing it."""
+    output_dir = tmp_path_factory.mktemp("output")
+    db = build_output(output_dir)
+    yield output_dir, db
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def server(output: tuple[Path, Database]) -> Iterator[Server]:
+    running = Server(output[0])
+    yield running
+    running.stop()
+
+
+def test_full_text_search(server: Server) -> None:
+    rows = server.rows("/broadsheet/articles.json?_search=repo+rates&_sort=id")
+    assert [row["id"] for row in rows] == [1, 2, 3]  # porter stemming: rates -> rate
+    rows = server.rows("/broadsheet/articles.json?_search=monsoon+mumbai")
+    assert [row["title"] for row in rows] == [
+        "Monsoon reaches Mumbai two days early, IMD says"
+    ]
+
+
+def test_search_text_with_punctuation_is_escaped(server: Server) -> None:
+    rows = server.rows("/broadsheet/articles.json?_search=6.5%25+Das%27")
+    assert [row["id"] for row in rows] == [2]
+
+
+def test_facets(server: Server) -> None:
+    data = server.json("/broadsheet/articles.json?_facet=source")
+    counts = {
+        name: {r["value"]: r["count"] for r in facet["results"]}
+        for name, facet in data["facet_results"].items()
+    }
+    assert counts["source"] == {"hindustantimes": 3, "business-standard": 2, "ndtv": 2}
+    assert counts["lang"] == {"en": 6, "hi": 1}
+    assert counts["date_local"] == {
+        "2024-06-07": 3,
+        "2024-06-04": 1,
+        "2024-06-06": 1,
+        "2024-06-08": 1,
+        "2024-06-09": 1,
+    }
+
+
+def test_date_facet_filters_by_local_day(server: Server) -> None:
+    rows = server.rows("/broadsheet/articles.json?date_local__date=2024-06-07&_sort=id")
+    assert [row["id"] for row in rows] == [1, 2, 3]
+
+
+def test_latest_per_source(server: Server) -> None:
+    rows = server.rows("/broadsheet/latest_per_source.json")
+    assert [(row["source"], row["id"]) for row in rows] == [
+        ("business-standard", 5),
+        ("business-standard", 1),
+        ("hindustantimes", 4),
+        ("hindustantimes", 2),
+        ("hindustantimes", 6),
+        ("ndtv", 3),
+        ("ndtv", 7),
+    ]
+
+
+def test_same_story_in_several_sources(server: Server) -> None:
+    rows = server.rows("/broadsheet/same_story.json")
+    assert [
+        (r["story_id"], r["sources"], r["carried_by"], r["near_duplicates"])
+        for r in rows
+    ] == [
+        (1, 3, "business-standard, hindustantimes, ndtv", 2),  # near-duplicates
+        (5, 2, "business-standard, hindustantimes", 0),  # an identical copy's URL
+    ]
+    assert rows[0]["max_similarity"] == 0.91
+
+
+def test_updated_stories_with_versions(server: Server) -> None:
+    rows = server.rows("/broadsheet/updated_stories.json")
+    assert [
+        (r["article_id"], r["version"], r["title"], r["seen_until"]) for r in rows
+    ] == [
+        (4, 1, "Monsoon set to reach Mumbai soon", "2024-06-09T05:00:00+00:00"),
+        (4, 2, "Monsoon reaches Mumbai, IMD says", "2024-06-09T09:00:00+00:00"),
+        (4, 3, "Monsoon reaches Mumbai two days early, IMD says", None),
+    ]
+
+
+def test_crawl_health(server: Server) -> None:
+    rows = server.rows("/broadsheet/crawl_health.json")
+    figures = [
+        (
+            r["source"],
+            r["last_status"],
+            r["failing_since_ok"],
+            r["failing_runs"],
+            r["runs"],
+            r["http_errors_total"],
+        )
+        for r in rows
+    ]
+    assert figures == [  # failing sources first
+        ("hindustantimes", "failing", 1, 1, 2, 3),
+        ("business-standard", "ok", 0, 0, 2, 1),
+        ("ndtv", "ok", 0, 1, 2, 2),
+    ]
+    assert rows[0]["last_ok"] == "2024-06-09T04:00:00+00:00"
+    assert rows[0]["last_message"] == "every request was answered 403 (CDN edge)"
+    assert json.loads(rows[0]["last_http_errors"]) == {"403": 3}
+
+
+def test_every_canned_query_is_tested() -> None:
+    metadata = yaml.safe_load(METADATA_PATH.read_text())
+    queries = metadata["databases"]["broadsheet"]["queries"]
+    assert set(queries) == {
+        "latest_per_source",
+        "same_story",
+        "updated_stories",
+        "crawl_health",
+    }
+
+
+def test_article_page(server: Server) -> None:
+    html = server.get("/broadsheet/articles/1").decode()
+    assert "RBI keeps repo rate unchanged at 6.5% for eighth time in a row" in html
+    assert 'href="/broadsheet/articles?duplicate_of=1"' in html
+    assert 'href="/broadsheet/versions?article_id=1"' in html
+
+
+def test_metadata_is_served(server: Server) -> None:
+    table = server.json("/-/metadata.json")["databases"]["broadsheet"]["tables"]
+    assert table["articles"]["label_column"] == "title"
+    html = server.get("/broadsheet/articles").decode()
+    assert "One row per story." in html
+    assert "Articles remain their publishers&#39; content" in html
+
+
+def test_internal_tables_are_hidden(server: Server) -> None:
+    tables = {t["name"]: t["hidden"] for t in server.json("/broadsheet.json")["tables"]}
+    visible = {name for name, hidden in tables.items() if not hidden}
+    assert visible == {"articles", "urls", "versions", "crawls", "sources"}
+    for internal in ("minhashes", "lsh_bands", "pending_files", "feed_state"):
+        assert tables[internal] is True
+
+
+def test_sees_rows_written_while_serving(
+    server: Server, output: tuple[Path, Database]
+) -> None:
+    db = output[1]
+    db["sources"].insert({"name": "scroll", "domains": '["scroll.in"]', "lang": "en"})
+    assert server.rows("/broadsheet/sources.json?name=scroll")[0]["domains"] == (
+        '["scroll.in"]'
+    )
+
+
+def test_unknown_table_is_404(server: Server) -> None:
+    with pytest.raises(HTTPError) as error:
+        server.get("/broadsheet/nonesuch.json")
+    assert error.value.code == 404
+
+
+def test_serve_leaves_the_database_unchanged(tmp_path: Path) -> None:
+    build_output(tmp_path).close()
+    db_file = tmp_path / "broadsheet.db"
+    before = hashlib.sha256(db_file.read_bytes()).hexdigest()
+    running = Server(tmp_path)
+    try:
+        assert len(running.rows("/broadsheet/articles.json?_search=rbi")) == 3
+        running.get("/broadsheet/crawl_health")
+    finally:
+        running.stop()
+    assert hashlib.sha256(db_file.read_bytes()).hexdigest() == before
+
+
+def test_serve_without_database(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--output", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: no database at {tmp_path / 'none' / 'broadsheet.db'}: "
+        "run broadsheet crawl or replay first\n"
+    )
+
+
+def test_serve_refuses_a_newer_schema_and_leaves_it(tmp_path: Path) -> None:
+    db = Database(tmp_path / "broadsheet.db")
+    migrate(db)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    result = CliRunner().invoke(cli, ["serve", "--output", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {tmp_path / 'broadsheet.db'} has schema version {SCHEMA_VERSION + 1}, "
+        f"newer than this broadsheet understands ({SCHEMA_VERSION}): "
+        "upgrade broadsheet to read it\n"
+    )
+    version = Database(tmp_path / "broadsheet.db").execute("PRAGMA user_version")
+    assert version.fetchone() == (SCHEMA_VERSION + 1,)
+
+
+def test_serve_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    (tmp_path / "broadsheet.db").write_text("not a database, just text\n" * 100)
+    result = CliRunner().invoke(cli, ["serve", "--output", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"Error: {tmp_path / 'broadsheet.db'} is not an SQLite database: "
+    )
+
+
+def test_datasette_command() -> None:
+    db_path = Path("out/broadsheet.db")
+    assert datasette_command(db_path, "0.0.0.0", 8080, open_browser=True) == [
+        sys.executable,
+        "-m",
+        "datasette",
+        "serve",
+        "out/broadsheet.db",
+        "--metadata",
+        str(METADATA_PATH),
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8080",
+        "--open",
+    ]
+    assert "--immutable" not in datasette_command(db_path)
