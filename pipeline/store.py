@@ -47,7 +47,7 @@ from pipeline.paths import (
     temp_name,
     write_atomic,
 )
-from pipeline.schema import migrate, transaction
+from pipeline.schema import SchemaError, migrate, transaction
 from pipeline.stats import utc_now
 
 DB_NAME = "broadsheet.db"
@@ -90,6 +90,8 @@ def open_database(path: Path) -> Database:
         migrate(db)
     except sqlite3.DatabaseError as error:
         raise StoreError(f"cannot use database {path}: {error}") from None
+    except SchemaError as error:
+        raise StoreError(f"{path}: {error}") from None
     return db
 
 
@@ -161,7 +163,7 @@ class Store:
         article = self.prepare(article)
         urls = [article.url, article.fetched_url, *article.seen_urls]
         urls = [u for u in dict.fromkeys(urls) if u]
-        now = utc_now()
+        now = article.fetched_at or utc_now()
         text_hash = content_hash(article.text)
         try:
             existing = self._article_for_urls(urls)
