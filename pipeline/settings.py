@@ -1,0 +1,84 @@
+"""Scrapy settings for broadsheet (scrapy.cfg: ``default = pipeline.settings``).
+
+Polite by default: robots.txt obeyed, AutoThrottle, two requests at a time per domain,
+an honest User-Agent with a contact URL, retries with backoff that honour Retry-After,
+download size and time limits. broadsheet's own knobs carry a ``BROADSHEET_`` prefix;
+every one can be overridden with ``-s NAME=VALUE`` (``scrapy crawl`` and
+``broadsheet crawl`` alike) and some by options of ``broadsheet crawl``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    VERSION = version("broadsheet")
+except PackageNotFoundError:  # running from a checkout that was never installed
+    VERSION = "0.0.0"
+
+BOT_NAME = "broadsheet"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = f"broadsheet/{VERSION} (+https://github.com/broadsheet-news/broadsheet)"
+ROBOTSTXT_OBEY = True
+
+# Politeness: few parallel requests per site, delays that follow the site's latency.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+# Limits: a page is never that big, and a site that does not answer is not waited for.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 30
+REDIRECT_MAX_TIMES = 5
+DNS_TIMEOUT = 15
+
+# Retries: Scrapy's RetryMiddleware replaced by one that waits (Retry-After, backoff).
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
+BROADSHEET_RETRY_BACKOFF = 2.0  # seconds before the first retry, doubled each time
+BROADSHEET_RETRY_AFTER_MAX = 120.0  # a longer Retry-After gives up instead of waiting
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "pipeline.middlewares.PoliteRetry": 550,
+    "pipeline.middlewares.Incremental": 60,  # before robots.txt (100): a skip fetches nothing
+    "pipeline.middlewares.ConditionalListings": 70,
+    "pipeline.record.WarcRecorder": 950,  # next to the wire: raw bytes, every response
+}
+
+ITEM_PIPELINES = {
+    "pipeline.pipelines.Extract": 100,
+    "pipeline.pipelines.Store": 300,
+}
+
+EXTENSIONS = {
+    "pipeline.middlewares.QuietLogs": 0,
+}
+
+LOG_LEVEL = "INFO"
+LOG_FORMATTER = "pipeline.pipelines.LogFormatter"
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+TELNETCONSOLE_ENABLED = False
+
+# broadsheet's own settings.
+BROADSHEET_OUTPUT = "output"  # markdown tree + broadsheet.db
+BROADSHEET_SOURCES = (
+    ""  # a sources TOML file; empty: the packaged pipeline/sources.toml
+)
+BROADSHEET_LIMIT = 0  # at most N article requests per source; 0: no limit
+BROADSHEET_REFRESH = False  # fetch stored articles again, ignore feed ETags
+BROADSHEET_RECORD = ""  # a folder: write every response as WARC there
+BROADSHEET_SITEMAP_MAX_AGE = 3.0  # days: older sitemap entries (by lastmod) are skipped
+BROADSHEET_COMMAND = "scrapy crawl"  # what the crawls table says started the run
+BROADSHEET_RUN_ID = ""  # groups the sources of one run; empty: one is made up
+BROADSHEET_LOCK_HELD = False  # the caller holds the output lock already
