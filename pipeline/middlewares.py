@@ -1,0 +1,260 @@
+"""Downloader middlewares: incremental crawling, conditional feed requests, polite retries.
+
+* :class:`Incremental` skips article requests whose URL (in any variant) a previous
+  run stored, unless ``BROADSHEET_REFRESH``, and enforces ``BROADSHEET_LIMIT``.
+* :class:`ConditionalListings` sends If-None-Match / If-Modified-Since for feeds,
+  sitemaps and section pages, from the ``feed_state`` table, and remembers the new
+  validators when the run finishes.
+* :class:`PoliteRetry` is Scrapy's RetryMiddleware that waits before retrying: the
+  server's Retry-After when it gives one, else an exponential backoff.
+* :class:`QuietLogs` keeps Scrapy's log to one line per failure.
+
+"Stored" means stored before this run started: the middlewares read a snapshot of
+the database (one read transaction held for the run), so the tracking-parameter and
+AMP variants of an article found in this run are still fetched and recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.response import response_status_message
+from sqlite_utils import Database
+from twisted.internet.task import deferLater
+
+from pipeline.dedup import url_variants
+from pipeline.store import DB_NAME
+
+logger = logging.getLogger(__name__)
+LISTINGS = {"feed", "sitemap", "section"}
+
+
+def database_path(settings: BaseSettings) -> Path:
+    return Path(settings.get("BROADSHEET_OUTPUT") or "output") / DB_NAME
+
+
+class Snapshot:
+    """Read-only view of the database as it was when the run started."""
+
+    def __init__(self, path: Path) -> None:
+        self.conn: sqlite3.Connection | None = None
+        if not path.exists():
+            return
+        self.conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+        )
+        self.conn.execute("BEGIN")  # the first read pins the snapshot
+        self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+    def _one(self, sql: str, params: list[str]) -> tuple | None:
+        if self.conn is None:
+            return None
+        try:
+            return self.conn.execute(sql, params).fetchone()
+        except sqlite3.OperationalError:  # a database without broadsheet's tables yet
+            return None
+
+    def known(self, url: str) -> bool:
+        variants = sorted(url_variants(url) | {url})
+        marks = ",".join("?" * len(variants))
+        sql = f"SELECT 1 FROM urls WHERE url IN ({marks}) LIMIT 1"
+        return self._one(sql, variants) is not None
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """The ETag and Last-Modified remembered for a feed, sitemap or section URL."""
+        sql = "SELECT etag, last_modified FROM feed_state WHERE url = ?"
+        row = self._one(sql, [url])
+        return (row[0], row[1]) if row else (None, None)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+class Incremental:
+    """Skips article requests stored by earlier runs; stops at BROADSHEET_LIMIT."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.stats = crawler.stats
+        self.path = database_path(settings)
+        self.refresh = settings.getbool("BROADSHEET_REFRESH")
+        self.limit = settings.getint("BROADSHEET_LIMIT")
+        self.requested = 0
+        self.snapshot = Snapshot(Path("/nonexistent"))
+        crawler.signals.connect(self.opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Incremental:
+        return cls(crawler)
+
+    def opened(self, spider: Spider) -> None:
+        self.snapshot = Snapshot(self.path)
+
+    def closed(self, spider: Spider) -> None:
+        self.snapshot.close()
+
+    def process_request(self, request: Request) -> None:
+        meta = request.meta
+        if meta.get("broadsheet") != "article" or meta.get("broadsheet_counted"):
+            return  # not an article, or a retry/redirect of one already counted
+        if not self.refresh and self.snapshot.known(request.url):
+            self.skip(request, "known")
+        if self.limit and self.requested >= self.limit:
+            self.skip(request, "limit")
+        self.requested += 1
+        meta["broadsheet_counted"] = True
+
+    def skip(self, request: Request, reason: str) -> None:
+        self.stats.inc_value(f"broadsheet/skipped/{reason}")
+        request.meta["broadsheet_skipped"] = reason
+        raise IgnoreRequest(f"skipped ({reason}): {request.url}")
+
+
+class ConditionalListings:
+    """Conditional requests for feeds and sitemaps, validators kept in ``feed_state``."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.stats = crawler.stats
+        self.path = database_path(crawler.settings)
+        self.refresh = crawler.settings.getbool("BROADSHEET_REFRESH")
+        self.snapshot = Snapshot(Path("/nonexistent"))
+        self.pending: dict[str, dict[str, str | None]] = {}
+        crawler.signals.connect(self.opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalListings:
+        return cls(crawler)
+
+    def opened(self, spider: Spider) -> None:
+        self.snapshot = Snapshot(self.path)
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get("broadsheet") not in LISTINGS or self.refresh:
+            return
+        etag, modified = self.snapshot.validators(request.url)
+        if etag:
+            request.headers.setdefault("If-None-Match", etag)
+        if modified:
+            request.headers.setdefault("If-Modified-Since", modified)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get("broadsheet") in LISTINGS and response.status == 200:
+            etag = response.headers.get("ETag")
+            modified = response.headers.get("Last-Modified")
+            if etag or modified:
+                key = request.meta.get("redirect_urls", [request.url])[0]
+                self.pending[key] = {
+                    "url": key,
+                    "etag": etag.decode("latin-1") if etag else None,
+                    "last_modified": modified.decode("latin-1") if modified else None,
+                    "checked": datetime.now(UTC).isoformat(timespec="seconds"),
+                }
+        return response
+
+    def closed(self, spider: Spider, reason: str) -> None:
+        """Remember validators, but only after a whole run: a cut-short run
+        (--limit reached, interrupted) must see the same feed entries again."""
+        self.snapshot.close()
+        cut_short = reason != "finished" or self.stats.get_value(
+            "broadsheet/skipped/limit"
+        )
+        if cut_short or not self.pending or not self.path.exists():
+            return
+        db = Database(sqlite3.connect(self.path, timeout=30))
+        try:
+            with db.conn:
+                db["feed_state"].upsert_all(self.pending.values(), pk="url")
+        finally:
+            db.close()
+
+
+class PoliteRetry(RetryMiddleware):
+    """RetryMiddleware that waits: Retry-After when given, else backoff * 2**attempt."""
+
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.backoff = settings.getfloat("BROADSHEET_RETRY_BACKOFF", 2.0)
+        self.max_wait = settings.getfloat("BROADSHEET_RETRY_AFTER_MAX", 120.0)
+
+    async def process_response(
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        if (
+            request.meta.get("dont_retry")
+            or response.status not in self.retry_http_codes
+        ):
+            return response
+        attempt = request.meta.get("retry_times", 0)
+        wait = retry_after(response.headers.get("Retry-After"))
+        if wait is None:
+            wait = self.backoff * 2**attempt
+        if wait > self.max_wait:
+            logger.warning(
+                "%s asks to wait %.0f s (more than %.0f s): not retried",
+                request.url,
+                wait,
+                self.max_wait,
+            )
+            return response
+        retry = self._retry(request, response_status_message(response.status))
+        if retry is None:
+            return response
+        if wait > 0:
+            from twisted.internet import reactor  # the one Scrapy installed
+
+            await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
+        return retry
+
+
+def retry_after(value: bytes | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class OneLine(logging.Filter):
+    """Drops the traceback from a log record: the message already says what failed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+class QuietLogs:
+    """Extension: one line, not a traceback, when robots.txt cannot be fetched."""
+
+    NAMES = ("scrapy.downloadermiddlewares.robotstxt",)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> QuietLogs:
+        for name in cls.NAMES:
+            target = logging.getLogger(name)
+            if not any(isinstance(f, OneLine) for f in target.filters):
+                target.addFilter(OneLine())
+        return cls()

@@ -1,0 +1,176 @@
+"""Thin Scrapy item pipelines over extract and store, and a short log formatter.
+
+    Page --Extract--> Article --Store--> row + markdown file
+
+:class:`Extract` runs :func:`pipeline.extract.extract` in the extraction pool
+(``BROADSHEET_WORKERS`` processes; 0 runs it in the crawl process) and turns
+``Dropped`` into ``DropItem`` with the reason. :class:`Store` hands articles to
+:class:`pipeline.store.Store` and, when the spider closes, writes the run's row in
+``crawls`` and prints its summary. Crawlers of several sources in one process share
+one Store (one SQLite writer, one near-duplicate index) and one pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.http import Response
+from scrapy.logformatter import LogFormatter as ScrapyLogFormatter
+from scrapy.logformatter import LogFormatterResult
+from twisted.python.failure import Failure
+
+from pipeline import store as store_module
+from pipeline.crawl import run_stats
+from pipeline.errors import Dropped
+from pipeline.items import Article, Page
+from pipeline.lock import output_lock
+from pipeline.stats import print_summary, utc_now
+from pipeline.workers import ExtractPool, default_workers
+
+log = logging.getLogger(__name__)
+QUIET_OUTCOMES = {"duplicate", "near-duplicate"}
+
+
+class Shared:
+    """One instance of a resource per key in this process, reference-counted."""
+
+    def __init__(self) -> None:
+        self.open: dict[Any, tuple[Any, ExitStack, int]] = {}
+
+    def acquire(self, key: Any, make: Callable[[ExitStack], Any]) -> Any:
+        if key in self.open:
+            value, stack, users = self.open[key]
+            self.open[key] = (value, stack, users + 1)
+            return value
+        stack = ExitStack()
+        try:
+            value = make(stack)
+        except BaseException:
+            stack.close()
+            raise
+        self.open[key] = (value, stack, 1)
+        return value
+
+    def release(self, key: Any) -> None:
+        value, stack, users = self.open.pop(key)
+        if users > 1:
+            self.open[key] = (value, stack, users - 1)
+        else:
+            stack.close()
+
+
+STORES = Shared()
+POOLS = Shared()
+
+
+class Extract:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        workers = crawler.settings.get("BROADSHEET_WORKERS")
+        self.workers = default_workers() if workers in (None, "") else int(workers)
+        self.pool: ExtractPool | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Extract:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.pool = POOLS.acquire(
+            self.workers,
+            lambda stack: stack.enter_context(ExtractPool(self.workers)),
+        )
+
+    def close_spider(self) -> None:
+        POOLS.release(self.workers)
+        self.pool = None
+
+    async def process_item(self, item: Page) -> Article:
+        source = getattr(self.crawler.spider, "source", None)
+        future = self.pool.submit(item, source)
+        await asyncio.wrap_future(future)
+        result = ExtractPool.result(future)
+        if isinstance(result, Dropped):
+            self.crawler.stats.inc_value(f"broadsheet/dropped/{result.reason}")
+            raise DropItem(f"{result.reason}: {item.url}", log_level="INFO")
+        return result
+
+
+class Store:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.output = Path(settings.get("BROADSHEET_OUTPUT") or "output")
+        self.key = self.output.resolve()
+        self.lock = not settings.getbool("BROADSHEET_LOCK_HELD")
+        self.command = settings.get("BROADSHEET_COMMAND") or "scrapy crawl"
+        self.run_id = settings.get("BROADSHEET_RUN_ID") or utc_now()
+        self.started = utc_now()
+        self.store: store_module.Store | None = None
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Store:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.started = utc_now()
+        self.store = STORES.acquire(self.key, self._open)
+
+    def _open(self, stack: ExitStack) -> store_module.Store:
+        if self.lock:
+            stack.enter_context(output_lock(self.output))
+        return stack.enter_context(store_module.Store(self.output))
+
+    def process_item(self, item: Article) -> Article:
+        outcome = self.store.add(item)
+        self.crawler.stats.inc_value(f"broadsheet/outcome/{outcome.kind}")
+        if outcome.kind in QUIET_OUTCOMES:
+            raise DropItem(f"{outcome.kind}: {item.url}", log_level="INFO")
+        log.info("%s: %s", outcome.kind, item.url)
+        return item
+
+    def closed(self, spider: Spider, reason: str) -> None:
+        """The run's row in ``crawls``, its printed summary, and the store released."""
+        if self.store is None:
+            return
+        name = getattr(getattr(spider, "source", None), "name", spider.name)
+        stats = self.crawler.stats
+        run = run_stats(name, stats.get_stats(), reason, self.command, self.started)
+        self.store.record_crawl(run.as_row(self.run_id))
+        stats.set_value("broadsheet/status", "failing" if run.failing else "ok")
+        stats.set_value("broadsheet/message", run.message)
+        print_summary([run], title=f"broadsheet crawl: {name}")
+        STORES.release(self.key)
+        self.store = None
+
+
+class LogFormatter(ScrapyLogFormatter):
+    """Scrapy's log lines without whole items in them (a Page holds its HTML)."""
+
+    def dropped(
+        self,
+        item: Any,
+        exception: BaseException,
+        response: Response | Failure | None,
+        spider: Spider,
+    ) -> LogFormatterResult:
+        result = super().dropped(item, exception, response, spider)
+        return {
+            **result,
+            "msg": "dropped %(exception)s",
+            "args": {"exception": exception},
+        }
+
+    def scraped(
+        self, item: Any, response: Response | Failure | None, spider: Spider
+    ) -> LogFormatterResult:
+        url = getattr(item, "url", "")
+        return {"level": logging.DEBUG, "msg": "stored %(url)s", "args": {"url": url}}
