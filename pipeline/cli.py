@@ -234,14 +234,7 @@ def check(output_dir: Path, layout_file: Path | None, repair: bool) -> None:
 
 
 @cli.command()
-@click.option(
-    "--output",
-    "output_dir",
-    default="output",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Output folder holding broadsheet.db",
-)
+@OUTPUT_OPTION
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on"
 )
@@ -253,7 +246,7 @@ def check(output_dir: Path, layout_file: Path | None, repair: bool) -> None:
     help="Port (0: any free port)",
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open a web browser on it")
-def serve(output_dir: str, host: str, port: int, open_browser: bool) -> None:
+def serve(output_dir: Path, host: str, port: int, open_browser: bool) -> None:
     """Browse and search the database with Datasette (read-only, alongside a crawl).
 
     \b
@@ -269,7 +262,7 @@ def serve(output_dir: str, host: str, port: int, open_browser: bool) -> None:
         open_readonly,
     )
 
-    db_path = database_path(Path(output_dir))
+    db_path = database_path(output_dir)
     try:
         open_readonly(db_path).close()
     except ServeError as error:
@@ -280,16 +273,9 @@ def serve(output_dir: str, host: str, port: int, open_browser: bool) -> None:
 
 
 @cli.command()
-@click.option(
-    "--output",
-    "output_dir",
-    default="output",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Output folder holding broadsheet.db",
-)
+@OUTPUT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON")
-def stats(output_dir: str, as_json: bool) -> None:
+def stats(output_dir: Path, as_json: bool) -> None:
     """Count articles, near-duplicates, URLs, versions, files and last crawls per source.
 
     \b
@@ -301,7 +287,7 @@ def stats(output_dir: str, as_json: bool) -> None:
     from pipeline.serve import ServeError, collect_stats, print_stats
 
     try:
-        figures = collect_stats(Path(output_dir))
+        figures = collect_stats(output_dir)
     except ServeError as error:
         raise click.ClickException(str(error)) from None
     if as_json:
