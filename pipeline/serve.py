@@ -86,6 +86,7 @@ def collect_stats(output_dir: Path) -> dict[str, Any]:
     conn = open_readonly(db_path)
     conn.row_factory = sqlite3.Row
     try:
+        conn.execute("BEGIN")  # one snapshot for every count, while a crawl writes
         total, stories = conn.execute(
             "select count(*), count(*) - count(duplicate_of) from articles"
         ).fetchone()
