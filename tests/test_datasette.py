@@ -310,3 +310,14 @@ def test_datasette_command() -> None:
         "--open",
     ]
     assert "--immutable" not in datasette_command(db_path)
+
+
+@pytest.mark.parametrize("table", ["articles", "urls", "versions", "crawls", "sources"])
+def test_every_column_is_described(tmp_path: Path, table: str) -> None:
+    db = Database(tmp_path / "broadsheet.db")
+    migrate(db)
+    metadata = yaml.safe_load(METADATA_PATH.read_text())
+    described = metadata["databases"]["broadsheet"]["tables"][table]
+    assert described["description"]
+    assert set(described["columns"]) == set(db[table].columns_dict)
+    assert set(described.get("sortable_columns", [])) <= set(db[table].columns_dict)
