@@ -163,14 +163,20 @@ def schema_version(db: Database) -> int:
     return db.execute("PRAGMA user_version").fetchone()[0]
 
 
-def migrate(db: Database, upto: int = SCHEMA_VERSION) -> int:
-    """Bring ``db`` to schema version ``upto``; return the version it had before."""
-    before = schema_version(db)
-    if before > SCHEMA_VERSION:
+def check_version(db: Database) -> int:
+    """The database's schema version, or SchemaError when it is newer than this release."""
+    version = schema_version(db)
+    if version > SCHEMA_VERSION:
         raise SchemaError(
-            f"database schema version {before} is newer than this broadsheet "
+            f"database schema version {version} is newer than this broadsheet "
             f"understands ({SCHEMA_VERSION}): upgrade broadsheet to use it"
         )
+    return version
+
+
+def migrate(db: Database, upto: int = SCHEMA_VERSION) -> int:
+    """Bring ``db`` to schema version ``upto``; return the version it had before."""
+    before = check_version(db)
     for version in range(before + 1, upto + 1):
         with transaction(db):
             MIGRATIONS[version - 1](db)

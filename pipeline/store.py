@@ -47,7 +47,7 @@ from pipeline.paths import (
     temp_name,
     write_atomic,
 )
-from pipeline.schema import SchemaError, migrate, transaction
+from pipeline.schema import SchemaError, check_version, migrate, transaction
 from pipeline.stats import utc_now
 
 DB_NAME = "broadsheet.db"
@@ -84,6 +84,7 @@ def open_database(path: Path) -> Database:
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None)
         db = Database(conn)
+        check_version(db)  # before anything, WAL included, changes the file
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")

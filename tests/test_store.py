@@ -28,7 +28,13 @@ OTHER = [
 URL = "https://www.business-standard.com/india-news/in-touch-with-us-for-surrender-of-rana-125020800043_1.html"
 
 
-def article(url=URL, paragraphs=PARAGRAPHS, title="In touch with US for surrender of Tahawwur Rana", source="business-standard", **extra):
+def article(
+    url=URL,
+    paragraphs=PARAGRAPHS,
+    title="In touch with US for surrender of Tahawwur Rana",
+    source="business-standard",
+    **extra,
+):
     body = "\n\n".join(paragraphs)
     values = dict(
         url=url,
@@ -54,13 +60,20 @@ def store(tmp_path):
 
 
 def files(store: Store) -> list[str]:
-    return sorted(p.relative_to(store.content).as_posix() for p in store.content.rglob("*") if p.is_file())
+    return sorted(
+        p.relative_to(store.content).as_posix()
+        for p in store.content.rglob("*")
+        if p.is_file()
+    )
 
 
 def test_new_article_gets_a_row_a_file_and_its_urls(store):
     outcome = store.add(article(seen_urls=(URL + "?utm_source=rss",)))
     assert outcome.kind == "new"
-    assert outcome.path == "business-standard/2025/02/in-touch-with-us-for-surrender-of-rana-125020800043-1.md"
+    assert (
+        outcome.path
+        == "business-standard/2025/02/in-touch-with-us-for-surrender-of-rana-125020800043-1.md"
+    )
     assert files(store) == [outcome.path]
     post = frontmatter.load(store.content / outcome.path)
     assert post["title"] == "In touch with US for surrender of Tahawwur Rana"
@@ -78,18 +91,30 @@ def test_new_article_gets_a_row_a_file_and_its_urls(store):
 def test_same_page_again_changes_nothing(store):
     first = store.add(article())
     before = (store.content / first.path).stat().st_mtime_ns
-    again = store.add(article(url=URL + "?utm_medium=social#top", fetched_url=URL + "?utm_medium=social#top"))
+    again = store.add(
+        article(
+            url=URL + "?utm_medium=social#top",
+            fetched_url=URL + "?utm_medium=social#top",
+        )
+    )
     assert again.kind == "unchanged"
     assert again.article_id == first.article_id
     assert store.db["articles"].count == 1
     assert (store.content / first.path).stat().st_mtime_ns == before
-    assert store.db.execute("SELECT count(*) FROM urls WHERE article_id = ?", (first.article_id,)).fetchone()[0] == 2
+    assert (
+        store.db.execute(
+            "SELECT count(*) FROM urls WHERE article_id = ?", (first.article_id,)
+        ).fetchone()[0]
+        == 2
+    )
 
 
 def test_same_body_under_another_url_is_the_same_story(store):
     first = store.add(article())
     other_url = "https://www.business-standard.com/politics/rana-surrender-talks-125020800099_1.html"
-    outcome = store.add(article(url=other_url, fetched_url=other_url, title="Rana: talks on surrender"))
+    outcome = store.add(
+        article(url=other_url, fetched_url=other_url, title="Rana: talks on surrender")
+    )
     assert outcome.kind == "duplicate"
     assert outcome.article_id == first.article_id
     assert store.db["articles"].count == 1
@@ -99,9 +124,20 @@ def test_same_body_under_another_url_is_the_same_story(store):
 
 def test_near_duplicate_gets_its_own_row_and_no_file(store):
     first = store.add(article())
-    wire = [*PARAGRAPHS[:-1], "The report was carried by several newspapers on Saturday morning across the country."]
+    wire = [
+        *PARAGRAPHS[:-1],
+        "The report was carried by several newspapers on Saturday morning across the country.",
+    ]
     url = "https://www.hindustantimes.com/india-news/rana-extradition-101738990000000.html"
-    outcome = store.add(article(url=url, fetched_url=url, paragraphs=wire, source="hindustantimes", title="India working on Rana's return"))
+    outcome = store.add(
+        article(
+            url=url,
+            fetched_url=url,
+            paragraphs=wire,
+            source="hindustantimes",
+            title="India working on Rana's return",
+        )
+    )
     assert outcome.kind == "near-duplicate"
     assert outcome.duplicate_of == first.article_id
     row = store.row(outcome.article_id)
@@ -114,7 +150,9 @@ def test_near_duplicate_gets_its_own_row_and_no_file(store):
 def test_different_story_is_never_merged(store):
     store.add(article())
     url = "https://www.business-standard.com/markets/news/banks-lift-sensex-125020800100_1.html"
-    outcome = store.add(article(url=url, fetched_url=url, paragraphs=OTHER, title="Banks lift Sensex"))
+    outcome = store.add(
+        article(url=url, fetched_url=url, paragraphs=OTHER, title="Banks lift Sensex")
+    )
     assert outcome.kind == "new"
     assert store.db["articles"].count == 2
     assert len(files(store)) == 2
@@ -122,8 +160,13 @@ def test_different_story_is_never_merged(store):
 
 def test_update_keeps_the_previous_body_in_versions(store):
     first = store.add(article())
-    changed = [*PARAGRAPHS, "Updated: the ministry confirmed the date of the surrender on Saturday evening."]
-    outcome = store.add(article(paragraphs=changed, fetched_at="2025-02-09T05:00:00+00:00"))
+    changed = [
+        *PARAGRAPHS,
+        "Updated: the ministry confirmed the date of the surrender on Saturday evening.",
+    ]
+    outcome = store.add(
+        article(paragraphs=changed, fetched_at="2025-02-09T05:00:00+00:00")
+    )
     assert outcome.kind == "updated"
     assert outcome.article_id == first.article_id
     [version] = store.db["versions"].rows
@@ -136,14 +179,27 @@ def test_update_keeps_the_previous_body_in_versions(store):
 
 
 def test_same_slug_for_another_story_gets_a_suffix(store):
-    one = store.add(article(url="https://a.example/x/story.html", fetched_url="https://a.example/x/story.html"))
-    two = store.add(article(url="https://a.example/y/story.html", fetched_url="https://a.example/y/story.html", paragraphs=OTHER))
+    one = store.add(
+        article(
+            url="https://a.example/x/story.html",
+            fetched_url="https://a.example/x/story.html",
+        )
+    )
+    two = store.add(
+        article(
+            url="https://a.example/y/story.html",
+            fetched_url="https://a.example/y/story.html",
+            paragraphs=OTHER,
+        )
+    )
     assert one.path.endswith("/story.md")
     assert two.path.endswith("/story-2.md")
 
 
 def test_canonical_pointing_at_the_home_page_is_ignored(store):
-    outcome = store.add(article(url="https://www.business-standard.com/", fetched_url=URL))
+    outcome = store.add(
+        article(url="https://www.business-standard.com/", fetched_url=URL)
+    )
     assert store.row(outcome.article_id)["url"] == URL
 
 
@@ -165,7 +221,10 @@ def test_killed_writer_leaves_nothing_behind(tmp_path):
         temp = store.content / "business-standard/2025/02/.orphan.md.tmp"
         temp.write_text("half")
         kept_file.write_text("rewritten but never committed")
-        store.db.execute("INSERT INTO pending_files VALUES (?, 'now')", ("business-standard/2025/02/orphan.md",))
+        store.db.execute(
+            "INSERT INTO pending_files VALUES (?, 'now')",
+            ("business-standard/2025/02/orphan.md",),
+        )
         store.db.execute("INSERT INTO pending_files VALUES (?, 'now')", (kept.path,))
     with Store(output) as store:
         assert files(store) == [kept.path]
@@ -202,7 +261,12 @@ def test_known_matches_every_variant(store):
 
 
 def test_files_stay_inside_the_content_folder(store):
-    hostile = replace(article(), url="https://evil.example/../../../etc/passwd", fetched_url="https://evil.example/../../etc/passwd", source="../../etc")
+    hostile = replace(
+        article(),
+        url="https://evil.example/../../../etc/passwd",
+        fetched_url="https://evil.example/../../etc/passwd",
+        source="../../etc",
+    )
     outcome = store.add(hostile)
     target = (store.content / outcome.path).resolve()
     assert target.is_relative_to(store.content.resolve())
