@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "near-duplicate")
 
@@ -75,35 +74,28 @@ class RunStats:
         }
 
 
-def summary_table(runs: list[RunStats], title: str = "broadsheet") -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("source", "pages", *OUTCOMES, "dropped", "http errors", "status"):
-        table.add_column(
-            column,
-            justify="left"
-            if column in ("source", "dropped", "http errors", "status")
-            else "right",
-        )
-    for run in runs:
-        dropped = ", ".join(f"{k} {v}" for k, v in sorted(run.dropped.items())) or "-"
-        errors = (
-            ", ".join(f"{k} x{v}" for k, v in sorted(run.http_errors.items())) or "-"
-        )
-        status = "failing" if run.failing else "ok"
-        if run.message:
-            status = f"{status}: {run.message}"
-        table.add_row(
-            run.source,
-            str(run.pages),
-            *(str(run.outcomes[o]) for o in OUTCOMES),
-            dropped,
-            errors,
-            status,
-        )
-    return table
+def summary_line(run: RunStats) -> str:
+    """One line per source, readable in a terminal and in a cron mail alike."""
+    outcomes = ", ".join(f"{run.outcomes[o]} {o}" for o in OUTCOMES)
+    dropped = ", ".join(f"{k} {v}" for k, v in sorted(run.dropped.items()))
+    errors = ", ".join(f"HTTP {k} x{v}" for k, v in sorted(run.http_errors.items()))
+    parts = [f"{run.source}: {run.pages} pages", outcomes]
+    parts.append(
+        f"dropped {sum(run.dropped.values())}" + (f" ({dropped})" if dropped else "")
+    )
+    if errors:
+        parts.append(errors)
+    status = "FAILING" if run.failing else "ok"
+    parts.append(f"{status}: {run.message}" if run.message else status)
+    return "; ".join(parts)
 
 
 def print_summary(
     runs: list[RunStats], title: str = "broadsheet", console: Console | None = None
 ) -> None:
-    (console or Console(stderr=True)).print(summary_table(runs, title))
+    console = console or Console(stderr=True)
+    console.print(title, highlight=False)
+    for run in runs:
+        console.print(
+            "  " + summary_line(run), highlight=False, markup=False, soft_wrap=True
+        )
