@@ -1,0 +1,313 @@
+import gzip
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from pipeline.cli import cli
+from pipeline.normalize import check_document
+from pipeline.replay import (
+    ReplayError,
+    input_files,
+    iter_pages,
+    read_manifest,
+    sniff_url,
+)
+
+REPLAY = Path(__file__).parent / "fixtures" / "replay"
+# Hand-checked against the publishers' pages (and the corpus ground truth they come from).
+EXPECTED = {
+    "https://apnews.com/article/mexico-economy-growth-3cc842471fb9df42315d658d88c8403a": (
+        "Mexico's economy grew 1.1% in 1st quarter, 3.8% year on year",
+        "2023-04-28",
+    ),
+    "https://www.voanews.com/a/america-s-child-care-crisis-is-holding-back-moms-without-college-degrees-/7585813.html": (
+        "America's child care crisis is holding back moms without college degrees",
+        "2024-04-28",
+    ),
+    "https://theintercept.com/2023/04/28/montana-trans-zooey-zephyr": (
+        "An Insider’s View of the Montana Legislature’s Attacks on Trans Rep. Zooey Zephyr",
+        "2023-04-28",
+    ),
+    "https://restofworld.org/2025/oman-space-industry-launchpad-satellites": (
+        "The world needs more spaceports. Oman wants to help",
+        "2025-10-21",
+    ),
+    "https://timesofindia.indiatimes.com/world/pakistan/anti-terror-op-turns-sinister-pakistani-netizens-being-walled-off-as-army-raises-spectre-of-digital-terrorism/articleshow/112898501.cms": (
+        "Anti-terror op turns sinister: Pakistani netizens being 'walled off' as army raises spectre of 'digital terrorism'",
+        "2024-09-02",
+    ),
+}
+
+
+def replay(*args: str) -> "CliRunner.invoke":
+    return CliRunner().invoke(cli, ["replay", *args], catch_exceptions=False)
+
+
+def snapshot(output: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(output).as_posix(): p.read_bytes()
+        for p in sorted((output / "content").rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_replay_of_saved_pages_with_a_manifest(tmp_path):
+    output = tmp_path / "out"
+    result = replay(
+        str(REPLAY), "--source", "news", "--output", str(output), "--workers", "2"
+    )
+    assert result.exit_code == 0, result.output
+    assert "news: 5 pages; 5 new" in result.output
+    db = Database(output / "broadsheet.db")
+    rows = list(db.query("SELECT * FROM articles ORDER BY id"))
+    assert {
+        r["url"]: (" ".join(r["title"].split()), r["date_local"][:10]) for r in rows
+    } == EXPECTED
+    files = snapshot(output)
+    assert sorted(files) == sorted(f"content/{r['path']}" for r in rows)
+    for name, data in files.items():
+        assert check_document(data.decode("utf-8")) == [], name
+    toi = db.execute(
+        "SELECT date, date_local FROM articles WHERE url LIKE '%timesofindia%'"
+    ).fetchone()
+    assert toi == ("2024-09-02T17:07:00+05:30", "2024-09-02 17:07:00")
+    # The manifest URL with its tracking parameters is kept as a variant of the story.
+    manifest_url = read_manifest(REPLAY)["us-RestOfWorld_2025_10_21.html.gz"]
+    assert (
+        db["urls"].get(manifest_url)["article_id"]
+        == db.execute(
+            "SELECT id FROM articles WHERE url LIKE 'https://restofworld.org/%'"
+        ).fetchone()[0]
+    )
+
+
+def test_second_replay_changes_nothing(tmp_path):
+    output = tmp_path / "out"
+    assert (
+        replay(
+            str(REPLAY), "--source", "news", "--output", str(output), "--workers", "0"
+        ).exit_code
+        == 0
+    )
+    before = snapshot(output)
+    db_rows = (
+        Database(output / "broadsheet.db")
+        .execute("SELECT * FROM articles ORDER BY id")
+        .fetchall()
+    )
+    result = replay(
+        str(REPLAY), "--source", "news", "--output", str(output), "--workers", "0"
+    )
+    assert result.exit_code == 0
+    assert "5 pages; 0 new, 0 updated, 5 unchanged" in result.output
+    assert snapshot(output) == before
+    assert (
+        Database(output / "broadsheet.db")
+        .execute("SELECT * FROM articles ORDER BY id")
+        .fetchall()
+        == db_rows
+    )
+
+
+def test_pool_and_in_process_extraction_store_the_same(tmp_path):
+    results = []
+    for workers in ("0", "2"):
+        output = tmp_path / workers
+        assert (
+            replay(
+                str(REPLAY),
+                "--source",
+                "news",
+                "--output",
+                str(output),
+                "--workers",
+                workers,
+            ).exit_code
+            == 0
+        )
+        results.append(snapshot(output))
+    assert results[0] == results[1]
+
+
+def _warc_of(pages: Path, warc: Path) -> None:
+    manifest = read_manifest(pages)
+    with open(warc, "wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for name, url in manifest.items():
+            body = gzip.decompress((pages / name).read_bytes())
+            headers = StatusAndHeaders(
+                "200 OK",
+                [("Content-Type", "text/html; charset=utf-8")],
+                protocol="HTTP/1.1",
+            )
+            record = writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), http_headers=headers
+            )
+            writer.write_record(record)
+        missing = StatusAndHeaders(
+            "404 Not Found", [("Content-Type", "text/html")], protocol="HTTP/1.1"
+        )
+        writer.write_record(
+            writer.create_warc_record(
+                "https://apnews.com/gone",
+                "response",
+                payload=io.BytesIO(b"gone"),
+                http_headers=missing,
+            )
+        )
+        other = StatusAndHeaders(
+            "200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"
+        )
+        writer.write_record(
+            writer.create_warc_record(
+                "https://elsewhere.example/x",
+                "response",
+                payload=io.BytesIO(b"<p>x</p>"),
+                http_headers=other,
+            )
+        )
+
+
+def test_warc_replays_to_the_same_articles(tmp_path):
+    warc = tmp_path / "crawl.warc.gz"
+    _warc_of(REPLAY, warc)
+    html_out, warc_out = tmp_path / "html", tmp_path / "warc"
+    assert (
+        replay(
+            str(REPLAY), "--source", "news", "--output", str(html_out), "--workers", "0"
+        ).exit_code
+        == 0
+    )
+    result = replay(
+        str(warc), "--source", "news", "--output", str(warc_out), "--workers", "0"
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "7 pages; 5 new" in result.output
+    )  # a source without domains takes every host
+    assert "HTTP 404 x1" in result.output
+
+    def articles(output):
+        return (
+            Database(output / "broadsheet.db")
+            .execute("SELECT url, title, text, path FROM articles ORDER BY url")
+            .fetchall()
+        )
+
+    assert articles(warc_out) == articles(html_out)
+
+
+def test_warc_records_are_matched_to_sources_by_host(tmp_path):
+    warc = tmp_path / "crawl.warc.gz"
+    _warc_of(REPLAY, warc)
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        '[[source]]\nname = "toi"\ndomains = ["indiatimes.com"]\nfeeds = ["https://timesofindia.indiatimes.com/rss.cms"]\n'
+    )
+    output = tmp_path / "out"
+    result = replay(
+        str(warc), "--sources", str(sources), "--output", str(output), "--workers", "0"
+    )
+    assert result.exit_code == 0, result.output
+    rows = (
+        Database(output / "broadsheet.db")
+        .execute("SELECT source, url FROM articles")
+        .fetchall()
+    )
+    assert [r[0] for r in rows] == ["toi"]
+    assert "timesofindia.indiatimes.com" in rows[0][1]
+
+
+def test_without_a_manifest_the_canonical_url_is_used(tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    shutil.copy(REPLAY / "us-APNews_2023_04_28.html.gz", folder)
+    [page] = list(iter_pages(input_files([folder]), "news", lambda host: None))
+    assert (
+        page.url
+        == "https://apnews.com/article/mexico-economy-growth-3cc842471fb9df42315d658d88c8403a"
+    )
+    assert page.seen_urls == (
+        (folder / "us-APNews_2023_04_28.html.gz").resolve().as_uri(),
+    )
+
+
+def test_without_manifest_or_canonical_the_file_uri_is_used(tmp_path):
+    page_file = tmp_path / "bare.html"
+    page_file.write_text("<html><body><p>No link here.</p></body></html>")
+    [page] = list(iter_pages([page_file], "news", lambda host: None))
+    assert page.url == page_file.resolve().as_uri()
+
+
+def test_sniff_url_reads_canonical_and_og_url_in_any_attribute_order():
+    assert (
+        sniff_url(b'<link href="https://a.example/x" rel="canonical">')
+        == "https://a.example/x"
+    )
+    assert (
+        sniff_url(b"<meta content='https://a.example/y' property='og:url'>")
+        == "https://a.example/y"
+    )
+    assert sniff_url(b'<link rel="canonical" href="/relative">') is None
+
+
+def test_bad_inputs_are_named(tmp_path):
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ReplayError, match="not a saved page or WARC file"):
+        input_files([tmp_path / "notes.txt"])
+    (tmp_path / "urls.tsv").write_text("only-a-name\n")
+    with pytest.raises(
+        ReplayError, match=r"urls.tsv:1: expected <file name><TAB><url>"
+    ):
+        read_manifest(tmp_path)
+
+
+def test_saved_html_needs_a_source(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["replay", str(REPLAY), "--output", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 1
+    assert "saved HTML pages need --source NAME" in result.output
+
+
+def test_replay_of_a_folder_without_pages(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(
+        cli,
+        [
+            "replay",
+            str(tmp_path / "empty"),
+            "--source",
+            "x",
+            "--output",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "no saved pages or WARC files under" in result.output
+
+
+def test_broken_warc_is_reported(tmp_path):
+    bad = tmp_path / "bad.warc.gz"
+    bad.write_bytes(b"\x1f\x8b not really gzip")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "replay",
+            str(bad),
+            "--source",
+            "x",
+            "--output",
+            str(tmp_path / "o"),
+            "--workers",
+            "0",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "not a readable WARC file" in result.output
