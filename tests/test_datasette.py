@@ -6,6 +6,7 @@ import hashlib
 import json
 import queue
 import re
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,7 +20,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from sqlite_utils import Database
-from test_stats import build_output
+from test_stats import build_output, store_output
 
 from pipeline.cli import cli
 from pipeline.schema import SCHEMA_VERSION, migrate
@@ -321,3 +322,30 @@ def test_every_column_is_described(tmp_path: Path, table: str) -> None:
     assert described["description"]
     assert set(described["columns"]) == set(db[table].columns_dict)
     assert set(described.get("sortable_columns", [])) <= set(db[table].columns_dict)
+
+
+def test_canned_queries_over_what_the_store_wrote(tmp_path: Path) -> None:
+    store_output(tmp_path)
+    queries = yaml.safe_load(METADATA_PATH.read_text())["databases"]["broadsheet"][
+        "queries"
+    ]
+    conn = sqlite3.connect(tmp_path / "broadsheet.db")
+    conn.row_factory = sqlite3.Row
+
+    def run(name: str) -> list[dict]:
+        return [dict(row) for row in conn.execute(queries[name]["sql"])]
+
+    assert [(r["source"], r["id"]) for r in run("latest_per_source")] == [
+        ("hindustantimes", 2),
+        ("ndtv", 1),
+    ]
+    [story] = run("same_story")
+    assert (story["story_id"], story["carried_by"]) == (1, "hindustantimes, ndtv")
+    assert [(r["article_id"], r["version"]) for r in run("updated_stories")] == [
+        (1, 1),
+        (1, 2),
+    ]
+    health = {r["source"]: r for r in run("crawl_health")}
+    assert health["hindustantimes"]["last_status"] == "failing"
+    assert health["ndtv"]["http_errors_total"] == 1
+    conn.close()

@@ -13,8 +13,11 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from pipeline.cli import cli
+from pipeline.items import Article
 from pipeline.schema import SCHEMA_VERSION, migrate
 from pipeline.serve import collect_stats
+from pipeline.stats import RunStats
+from pipeline.store import Store
 
 BS = "https://www.business-standard.com"
 HT = "https://www.hindustantimes.com"
@@ -377,3 +380,88 @@ def test_stats_refuses_older_schema_without_upgrading_it(tmp_path: Path) -> None
     assert Database(tmp_path / "broadsheet.db").execute(
         "PRAGMA user_version"
     ).fetchone() == (1,)
+
+
+RBI_LONG = (
+    "The Reserve Bank of India kept the repo rate unchanged at six and a half per cent "
+    "on Friday and the monetary policy committee voted four to two to retain its stance "
+    "of withdrawal of accommodation while raising its growth forecast for the year and "
+    "keeping the inflation projection at four and a half per cent with the governor "
+    "saying food prices remained a worry for the central bank in the months ahead"
+)
+
+
+def store_output(output_dir: Path) -> None:
+    """What a crawl leaves: stories, a near-duplicate, a copy, an update, run rows."""
+
+    def story(url: str, source: str, text: str, fetched_at: str) -> Article:
+        return Article(
+            url=url,
+            source=source,
+            title="RBI keeps repo rate unchanged",
+            body_md=text,
+            text=text,
+            date="2024-06-07T10:15:00+05:30",
+            date_local="2024-06-07 10:15:00",
+            fetched_at=fetched_at,
+        )
+
+    ndtv = f"{NDTV}/business/rbi-repo-rate-5840001"
+    with Store(output_dir) as store:
+        kinds = [
+            store.add(story(ndtv, "ndtv", RBI_LONG, "2024-06-07T05:00:00+00:00")).kind,
+            store.add(
+                story(
+                    f"{HT}/business/rbi-repo-101717736000000.html",
+                    "hindustantimes",
+                    RBI_LONG.replace("Friday", "Friday morning"),
+                    "2024-06-07T05:10:00+00:00",
+                )
+            ).kind,
+            store.add(
+                story(
+                    f"{BS}/economy/rbi-124060700301_1.html",
+                    "business-standard",
+                    RBI_LONG,
+                    "2024-06-07T05:20:00+00:00",
+                )
+            ).kind,
+            store.add(
+                story(
+                    ndtv,
+                    "ndtv",
+                    RBI_LONG + " It was the eighth pause.",
+                    "2024-06-07T07:00:00+00:00",
+                )
+            ).kind,
+        ]
+        assert kinds == ["new", "near-duplicate", "duplicate", "updated"]
+        run = RunStats("ndtv", started="2024-06-07T05:00:00+00:00", pages=2, requests=3)
+        run.count("new")
+        run.count("updated")
+        run.http_error(404)
+        run.finish()
+        store.record_crawl(run.as_row("run-1"))
+        failed = RunStats("hindustantimes", started="2024-06-07T05:00:00+00:00")
+        failed.http_error(403)
+        failed.message = "403 Forbidden for every request"
+        store.record_crawl(failed.as_row("run-1"))
+
+
+def test_stats_of_what_the_store_wrote(tmp_path: Path) -> None:
+    store_output(tmp_path)
+    stats = collect_stats(tmp_path)
+    assert stats["articles"] == {"total": 2, "stories": 1, "near_duplicates": 1}
+    assert stats["urls"] == 3
+    assert stats["versions"] == {"rows": 1, "updated_stories": 1}
+    assert stats["files"] == {
+        "on_disk": 1,
+        "rows_with_file": 1,
+        "missing": 0,
+        "without_row": 0,
+    }
+    crawls = {s["name"]: s["last_crawl"] for s in stats["sources"]}
+    assert crawls["ndtv"]["status"] == "ok"
+    assert crawls["ndtv"]["http_errors"] == 1
+    assert crawls["hindustantimes"]["status"] == "failing"
+    assert crawls["hindustantimes"]["message"] == "403 Forbidden for every request"
