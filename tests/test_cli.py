@@ -1,0 +1,139 @@
+from pathlib import Path
+
+import frontmatter
+from click.testing import CliRunner
+from sqlite_utils import Database
+
+from pipeline.cli import cli
+from pipeline.normalize import check_document
+
+FIXTURES = Path(__file__).parent / "fixtures"
+DUMP = FIXTURES / "legacy" / "legacy-text-hindustantimes.txt"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_import_writes_one_article_in_the_contract_and_is_idempotent(tmp_path):
+    output = tmp_path / "out"
+    result = run(
+        "import", str(DUMP), "--source", "hindustantimes", "--output", str(output)
+    )
+    assert result.exit_code == 0, result.output
+    assert "hindustantimes: 1 pages; 1 new" in result.output
+    [row] = Database(output / "broadsheet.db")["articles"].rows
+    assert row["url"].startswith(
+        "https://hindustantimes.com/imported/2023-05-18-india-is-in-touch"
+    )
+    path = output / "content" / row["path"]
+    assert row["path"].startswith("hindustantimes/2023/05/")
+    text = path.read_text(encoding="utf-8")
+    assert check_document(text) == []
+    post = frontmatter.loads(text)
+    assert post["date"] == "2023-05-18"
+    assert post["categories"] == ["hindustantimes"]
+    assert post.content.endswith(f"[hindustantimes]({row['url']})")
+    again = run(
+        "import", str(DUMP), "--source", "hindustantimes", "--output", str(output)
+    )
+    assert "1 pages; 0 new, 0 updated, 1 unchanged" in again.output
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_import_with_a_url_prefix(tmp_path):
+    output = tmp_path / "out"
+    result = run(
+        "import",
+        str(DUMP),
+        "--source",
+        "ht",
+        "--url-prefix",
+        "https://archive.example/ht/",
+        "--output",
+        str(output),
+    )
+    assert result.exit_code == 0, result.output
+    [row] = Database(output / "broadsheet.db")["articles"].rows
+    assert row["url"].startswith("https://archive.example/ht/2023-05-18-")
+
+
+def test_import_refuses_a_file_that_is_not_a_dump(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\n")
+    result = run(
+        "import", str(notes), "--source", "ht", "--output", str(tmp_path / "out")
+    )
+    assert result.exit_code == 1
+    assert (
+        result.output
+        == f"Error: {notes}: no record starting with ' date YYYY-MM-DD ' found\n"
+    )
+
+
+def test_layout_override_and_export(tmp_path):
+    output = tmp_path / "out"
+    assert (
+        run(
+            "import", str(DUMP), "--source", "hindustantimes", "--output", str(output)
+        ).exit_code
+        == 0
+    )
+    layout = tmp_path / "layout.toml"
+    layout.write_text('comments = true\nwidgets = ["search"]\n')
+    result = run("export", "--output", str(output), "--layout", str(layout))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("wrote 1 markdown file(s)")
+    [md] = (output / "content").rglob("*.md")
+    post = frontmatter.load(md)
+    assert post["comments"] is True
+    assert post["widgets"] == ["search"]
+    assert check_document(md.read_text(encoding="utf-8")) == []
+
+
+def test_bad_layout_key_is_named(tmp_path):
+    layout = tmp_path / "layout.toml"
+    layout.write_text("comment = true\n")
+    result = run("export", "--output", str(tmp_path / "out"), "--layout", str(layout))
+    assert result.exit_code == 1
+    assert 'unknown key "comment"' in result.output
+    assert str(layout) in result.output
+
+
+def test_check_finds_drift_and_repair_fixes_it(tmp_path):
+    output = tmp_path / "out"
+    assert (
+        run(
+            "import", str(DUMP), "--source", "hindustantimes", "--output", str(output)
+        ).exit_code
+        == 0
+    )
+    [md] = (output / "content").rglob("*.md")
+    original = md.read_text(encoding="utf-8")
+    md.write_text(original.replace("Kwatra", "Somebody"), encoding="utf-8")
+    stray = output / "content" / "hindustantimes" / "stray.md"
+    stray.write_text("---\ntitle: x\n---\n")
+    result = run("check", "--output", str(output))
+    assert result.exit_code == 1
+    relative = md.relative_to(output / "content").as_posix()
+    assert f"changed\t{relative}" in result.output
+    assert "stray\thindustantimes/stray.md" in result.output
+    result = run("check", "--output", str(output), "--repair")
+    assert result.exit_code == 0
+    assert "repaired 2 file(s)" in result.output
+    assert md.read_text(encoding="utf-8") == original
+    assert not stray.exists()
+    md.unlink()
+    assert "missing\t" + relative in run("check", "--output", str(output)).output
+    assert run("check", "--output", str(output), "--repair").exit_code == 0
+    assert md.read_text(encoding="utf-8") == original
+    assert (
+        run("check", "--output", str(output)).output
+        == "markdown tree and database agree\n"
+    )
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0
+    assert "version" in result.output
