@@ -201,10 +201,11 @@ def render_document(
 ) -> str:
     """``---`` fences around the front matter, a blank line, the stripped body, a newline.
 
-    An empty body leaves the document ending at the closing fence.
+    The body is read as python-frontmatter reads it back: CRLF becomes LF, and it is
+    stripped. An empty body leaves the document ending at the closing fence.
     """
     lines = ["---", *(_emit(key, value) for key, value in metadata.items()), "---"]
-    body = _SURROGATE.sub("\ufffd", body).strip()
+    body = _SURROGATE.sub("\ufffd", body).replace("\r\n", "\n").strip()
     if body:
         lines += ["", body]
     return "\n".join(lines) + "\n"
@@ -330,7 +331,9 @@ _UNESCAPE = re.compile(
 )
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\x00-\x20<>]*)>")
 _TAG_START = re.compile(r"[A-Za-z/!?]")
-_DEFINITION = re.compile(r"\[(?:[^\[\]\\]|\\.)*\]:", re.S)
+# "[" ... "]:" with any "[" inside: wider than a definition label, on purpose.
+_DEFINITION = re.compile(r"\[(?:[^\]\\]|\\.)*\]:", re.S)
+_MAX_PASSES = 16
 _LINK_CLOSE = re.compile(r"(\\*)\](?=\()")
 
 
@@ -528,6 +531,21 @@ def _escape_link_close(match: re.Match[str]) -> str:
 
 
 def _clean_paragraph(text: str, base_url: str) -> str:
+    """One paragraph cleaned until it is stable.
+
+    Dropping a link or escaping a character can make a new construct of what is
+    left (``[a[x](javascript:y)[b]:`` becomes ``[ax\\[b]:``), so the pass is repeated
+    until it changes nothing; each pass only removes link syntax or adds escapes.
+    """
+    for _ in range(_MAX_PASSES):
+        cleaned = _clean_paragraph_once(text, base_url)
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
+
+
+def _clean_paragraph_once(text: str, base_url: str) -> str:
     pieces: list[tuple[bool, str]] = []  # (literal, text)
     targets: dict[_Link, str | None] = {}
     skipping: _Link | None = None
@@ -574,6 +592,11 @@ def _tidy_line(line: str) -> str:
     return line
 
 
+def _fence_marker(line: str) -> str:
+    opening = _FENCE_OPEN.fullmatch(line)
+    return (opening.group(1) or opening.group(3)) if opening else ""
+
+
 def _blocks(lines: list[str]) -> Iterator[tuple[str, list[str]]]:
     """``("para", lines)``, ``("blank", [])``, ``("fence", lines)`` or ``("open-fence", lines)``.
 
@@ -596,7 +619,7 @@ def _blocks(lines: list[str]) -> Iterator[tuple[str, list[str]]]:
                 yield "para", para
                 para = []
         if opening:
-            marker = opening.group(1) or opening.group(3)
+            marker = _fence_marker(line)
             closing = re.compile(
                 rf" {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}[ \t]*"
             )
@@ -649,10 +672,7 @@ def clean_body(body_md: str, base_url: str) -> str:
         else:
             out += lines
             if kind == "open-fence":
-                out.append(
-                    _FENCE_OPEN.fullmatch(lines[0]).group(1, 3)[0]
-                    or lines[0].split()[0]
-                )
+                out.append(_fence_marker(lines[0]))
     return "\n".join(out).strip()
 
 
