@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ from pipeline.paths import (
     write_atomic,
 )
 from pipeline.schema import SchemaError, check_version, migrate, transaction
+from pipeline.sources import Source
 from pipeline.stats import utc_now
 
 DB_NAME = "broadsheet.db"
@@ -371,6 +372,27 @@ class Store:
 
     def render_row(self, row: dict[str, Any]) -> str:
         return normalize.render(article_from_row(row), self.layout)
+
+    def register_sources(self, sources: Iterable[Source]) -> None:
+        """Keep the ``sources`` table in step with the sources file in use."""
+        rows = [
+            (
+                source.name,
+                json.dumps(list(source.domains)),
+                json.dumps(list(source.feeds)),
+                json.dumps(list(source.sitemaps)),
+                json.dumps(
+                    [{"url": s.url, "pattern": s.pattern} for s in source.sections]
+                ),
+                source.lang,
+            )
+            for source in sources
+        ]
+        with transaction(self.db):
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO sources (name, domains, feeds, sitemaps, sections, lang) VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
     def record_crawl(self, row: dict[str, Any]) -> None:
         with transaction(self.db):
