@@ -66,6 +66,8 @@ CONTENT_FIELDS = (
     "image",
 )
 
+VERSION_FIELDS = ("title", "date", "summary", "body_md", "text", "content_hash")
+
 
 class StoreError(BroadsheetError):
     """The database or the content folder cannot be used or written."""
@@ -179,7 +181,8 @@ class Store:
                 with transaction(self.db):
                     self._add_urls(same[0], urls, now)
                     self.db.execute(
-                        "UPDATE articles SET last_seen = ? WHERE id = ?", (now, same[0])
+                        "UPDATE articles SET last_seen = max(last_seen, ?) WHERE id = ?",
+                        (now, same[0]),
                     )
                 return Outcome("duplicate", same[0])
             return self._insert(article, urls, text_hash, now)
@@ -250,6 +253,8 @@ class Store:
                         (article.fetched_at, row["id"]),
                     )
             return Outcome("unchanged", row["id"], row["path"])
+        if article.fetched_at and article.fetched_at < row["last_seen"]:
+            return self._older_copy(row, record, urls, now)
         path = row["path"]
         if path:
             self._announce(path, now)
@@ -261,17 +266,7 @@ class Store:
         with transaction(self.db):
             self._insert_row(
                 "versions",
-                {
-                    key: row[key]
-                    for key in (
-                        "title",
-                        "date",
-                        "summary",
-                        "body_md",
-                        "text",
-                        "content_hash",
-                    )
-                }
+                {key: row[key] for key in VERSION_FIELDS}
                 | {
                     "article_id": row["id"],
                     "seen_from": row["first_seen"],
@@ -289,6 +284,26 @@ class Store:
             if path:
                 self.db.execute("DELETE FROM pending_files WHERE path = ?", (path,))
         return Outcome("updated", row["id"], path)
+
+    def _older_copy(
+        self, row: dict[str, Any], record: dict[str, Any], urls: list[str], now: str
+    ) -> Outcome:
+        """A copy fetched before the stored one (saved pages replayed out of order, or
+        again after a crash): it never replaces newer content; its body is kept in
+        ``versions`` once, so replaying the same pages twice changes nothing."""
+        with transaction(self.db):
+            self._add_urls(row["id"], urls, now)
+            known = self.db.execute(
+                "SELECT 1 FROM versions WHERE article_id = ? AND content_hash = ?",
+                (row["id"], record["content_hash"]),
+            ).fetchone()
+            if not known and record["content_hash"] != row["content_hash"]:
+                self._insert_row(
+                    "versions",
+                    {key: record[key] for key in VERSION_FIELDS}
+                    | {"article_id": row["id"], "seen_from": now, "seen_until": now},
+                )
+        return Outcome("unchanged", row["id"], row["path"])
 
     # -- pieces --------------------------------------------------------------
 
