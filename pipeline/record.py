@@ -50,7 +50,7 @@ class WarcRecorder:
     def from_crawler(cls, crawler: Crawler) -> WarcRecorder:
         folder = crawler.settings.get("BROADSHEET_RECORD")
         if not folder:
-            raise NotConfigured("BROADSHEET_RECORD is not set")
+            raise NotConfigured  # no --record: nothing to say
         return cls(crawler, Path(folder))
 
     def opened(self, spider: Spider) -> None:

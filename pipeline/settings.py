@@ -43,7 +43,7 @@ DNS_TIMEOUT = 15
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
-RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"  # the spider logs the failure, once
 BROADSHEET_RETRY_BACKOFF = 2.0  # seconds before the first retry, doubled each time
 BROADSHEET_RETRY_AFTER_MAX = 120.0  # a longer Retry-After gives up instead of waiting
 
@@ -69,6 +69,10 @@ LOG_FORMATTER = "pipeline.pipelines.LogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # a crawler opens no listening port
+STATS_DUMP = (
+    False  # the run summary (pipeline.stats) says what matters; -s STATS_DUMP=1
+)
 
 # broadsheet's own settings.
 BROADSHEET_OUTPUT = "output"  # markdown tree + broadsheet.db

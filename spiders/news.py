@@ -18,17 +18,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
-    CloseSpider,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
     IgnoreRequest,
 )
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.error import (
     ConnectError,
     ConnectionRefusedError,
@@ -78,6 +78,7 @@ class NewsSpider(Spider):
         spider.allowed_domains = list(spider.source.domains)
         days = settings.getfloat("BROADSHEET_SITEMAP_MAX_AGE", 0)
         spider.sitemap_max_age = timedelta(days=days) if days > 0 else None
+        crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
         return spider
 
     # -- entry points ---------------------------------------------------------
@@ -201,14 +202,27 @@ class NewsSpider(Spider):
         if reason.startswith("http-"):
             self.answered = True
         level = "info" if reason == "robots" else "warning"
-        getattr(self.logger, level)(
-            "%s %s: %s", request.method, request.url, failure.getErrorMessage()
+        message = (
+            f"HTTP {reason[5:]}"
+            if reason.startswith("http-")
+            else failure.getErrorMessage()
         )
+        getattr(self.logger, level)("%s %s: %s", request.method, request.url, message)
         if request.meta.get("broadsheet") != "article" and reason in NETWORK_FAILURES:
             self.network_failures += 1
             if not self.answered and self.network_failures >= self.entry_points:
                 host = urlsplit(request.url).hostname
-                raise CloseSpider(f"unreachable: {host}: {failure.getErrorMessage()}")
+                reason = f"unreachable: {host}: {failure.getErrorMessage()}"
+                deferred_from_coro(
+                    self.crawler.engine.close_spider_async(reason=reason)
+                )
+
+    def dropped(self, request: Request) -> None:
+        """A request the scheduler refused as already seen: counts redirect loops."""
+        chain = request.meta.get("redirect_urls") or []
+        if request.meta.get("broadsheet") == "article" and request.url in chain:
+            self.count("failed/redirect-loop")
+            self.logger.warning("GET %s: redirect loop", chain[0])
 
     # -- helpers --------------------------------------------------------------
 

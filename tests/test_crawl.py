@@ -1,0 +1,381 @@
+"""End-to-end crawls of the loopback test site (tests/sitesrv.py) in subprocesses.
+
+A Twisted reactor cannot restart in one process, so every crawl is a real
+``broadsheet crawl`` (or ``scrapy crawl``) subprocess, with throttling off and short
+timeouts, writing a real SQLite file under a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlite_utils import Database
+from warcio.archiveiterator import ArchiveIterator
+
+from pipeline.cli import cli
+from pipeline.crawl import CrawlError, parse_interval, parse_overrides
+from pipeline.lock import output_lock
+
+sys.path.insert(0, str(Path(__file__).parent))
+from sitesrv import SiteServer
+
+REPO = Path(__file__).parent.parent
+FAST = {
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "0",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
+    "DOWNLOAD_TIMEOUT": "1",
+    "RETRY_TIMES": "1",
+    "BROADSHEET_RETRY_BACKOFF": "0.1",
+    "BROADSHEET_WORKERS": "0",
+}
+ARTICLES = {
+    "markets-rally",
+    "monsoon-reservoirs",
+    "metro-line-opens",
+    "startup-funding",
+    "river-cleanup",
+    "chess-championship",
+    "library-reopens",
+    "port-expansion",
+    "flaky-power",
+    "busy-budget",
+}
+
+pytestmark = pytest.mark.slow
+
+
+def write_sources(path: Path, base: str, name: str = "ledger") -> Path:
+    path.write_text(
+        f"""
+[[source]]
+name = "{name}"
+domains = ["127.0.0.1"]
+feeds = ["{base}/feeds/rss.xml", "{base}/feeds/atom.xml"]
+sitemaps = ["{base}/sitemap-index.xml"]
+sections = [{{ url = "{base}/section/world.html", pattern = '/news/[a-z-]+\\.html$' }}]
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(args: list[str], **settings: str) -> subprocess.CompletedProcess[str]:
+    pairs = [f"-s{k}={v}" for k, v in {**FAST, **settings}.items()]
+    command = [sys.executable, "-c", "from pipeline.cli import cli; cli()", "crawl"]
+    return subprocess.run(
+        [*command, *args, *pairs],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+
+
+def crawls(output: Path) -> list[dict]:
+    return list(Database(output / "broadsheet.db").query("select * from crawls"))
+
+
+def article_paths(server: SiteServer) -> list[str]:
+    return [p for p in server.paths() if p.startswith(("/news/", "/amp/"))]
+
+
+@pytest.fixture(scope="module")
+def site():
+    with SiteServer(slow=2.5) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def first(site: SiteServer, tmp_path_factory: pytest.TempPathFactory):
+    """One crawl of the site into a fresh output folder, shared by several tests."""
+    folder = tmp_path_factory.mktemp("crawl")
+    sources = write_sources(folder / "sources.toml", site.base)
+    output = folder / "output"
+    site.clear()
+    result = run(["--sources", str(sources), "--output", str(output)])
+    requested = list(site.requests)
+    times = dict(zip(site.requests, site.times, strict=True))
+    headers = list(site.headers)
+    return {
+        "result": result,
+        "output": output,
+        "sources": sources,
+        "requested": requested,
+        "paths": site.paths(),
+        "times": times,
+        "headers": headers,
+        "busy": [
+            t for p, t in zip(site.requests, site.times, strict=True) if "busy" in p
+        ],
+    }
+
+
+def test_first_crawl_stores_every_article(first: dict) -> None:
+    assert first["result"].returncode == 0, first["result"].stderr
+    db = Database(first["output"] / "broadsheet.db")
+    urls = {row["url"].rsplit("/", 1)[1] for row in db["articles"].rows}
+    assert urls == {f"{slug}.html" for slug in ARTICLES}
+    files = sorted((first["output"] / "content" / "ledger").rglob("*.md"))
+    assert len(files) == len(ARTICLES)
+    text = "\n".join(f.read_text(encoding="utf-8") for f in files)
+    assert 'title: "Port expansion to double container capacity by 2028"' in text
+
+
+def test_crawl_row_counts_outcomes_drops_and_errors(first: dict) -> None:
+    (row,) = crawls(first["output"])
+    assert row["status"] == "ok"
+    assert row["command"] == "broadsheet crawl"
+    assert row["source"] == "ledger"
+    assert row["new"] == len(ARTICLES)
+    dropped = json.loads(row["dropped_reasons"])
+    assert dropped["binary"] == 1
+    assert dropped["robots-disallowed"] == 1
+    errors = json.loads(row["http_errors"])
+    assert errors == {"404": 1, "redirect-loop": 1, "timeout": 1}
+    assert row["pages"] >= len(ARTICLES)
+
+
+def test_robots_disallowed_page_is_never_requested(first: dict) -> None:
+    assert first["paths"][0] == "/robots.txt"
+    assert "/news/private-briefing.html" not in first["paths"]
+
+
+def test_stale_sitemaps_and_offsite_links_are_not_requested(first: dict) -> None:
+    assert "/sitemaps/news.xml.gz" in first["paths"]
+    assert "/sitemaps/archive-2019.xml" not in first["paths"]
+    assert not any("elsewhere" in p for p in first["requested"])
+
+
+def test_tracking_and_amp_variants_become_one_article(first: dict) -> None:
+    db = Database(first["output"] / "broadsheet.db")
+    (article,) = db.query(
+        "select id from articles where url like '%/news/markets-rally.html'"
+    )
+    seen = {
+        row["url"].split("127.0.0.1", 1)[1].split(":", 1)[1].split("/", 1)[1]
+        for row in db.query(
+            "select url from urls where article_id = ?", [article["id"]]
+        )
+    }
+    assert "amp/news/markets-rally.html" in seen
+    assert (
+        "news/markets-rally.html?utm_source=rss&utm_medium=feed&fbclid=IwAR0abc123"
+        in seen
+    )
+    assert db.execute("select count(*) from articles").fetchone()[0] == len(ARTICLES)
+
+
+def test_retries_honour_retry_after_and_recover_from_500(first: dict) -> None:
+    assert first["paths"].count("/news/flaky-power.html") == 2
+    first_try, second_try = first["busy"]
+    assert second_try - first_try >= 0.9  # Retry-After: 1
+
+
+def test_requests_name_the_crawler(first: dict) -> None:
+    agents = {h.get("user-agent", "") for h in first["headers"]}
+    assert len(agents) == 1
+    (agent,) = agents
+    assert agent.startswith("broadsheet/")
+    assert agent.endswith(" (+https://github.com/broadsheet-news/broadsheet)")
+
+
+def test_second_crawl_requests_no_article_page(first: dict, site: SiteServer) -> None:
+    site.clear()
+    result = run(["--sources", str(first["sources"]), "--output", str(first["output"])])
+    assert result.returncode == 0, result.stderr
+    assert article_paths(site) == []
+    conditional = [h for h in site.headers if "if-none-match" in h]
+    assert len(conditional) >= 3  # two feeds and the sitemap index, at least
+    second = crawls(first["output"])[-1]
+    assert second["status"] == "ok"
+    assert second["new"] == 0
+    assert second["requests"] < crawls(first["output"])[0]["requests"]
+
+
+def test_refresh_fetches_stored_articles_again(
+    site: SiteServer, tmp_path: Path
+) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        f'[[source]]\nname = "ledger"\ndomains = ["127.0.0.1"]\n'
+        f'sitemaps = ["{site.base}/sitemap-index.xml"]\n'
+    )
+    args = ["--sources", str(sources), "--output", str(tmp_path / "output")]
+    site.clear()
+    assert run(args).returncode == 0
+    fetched = set(article_paths(site))
+    assert "/news/chess-championship.html" in fetched
+    site.clear()
+    assert run(args).returncode == 0
+    assert article_paths(site) == []
+    site.clear()
+    result = run([*args, "--refresh"])
+    assert result.returncode == 0, result.stderr
+    assert set(article_paths(site)) == fetched
+    assert not any("if-none-match" in h for h in site.headers)
+    assert [r["unchanged"] for r in crawls(tmp_path / "output")] == [0, 0, 3]
+
+
+def test_recorded_crawl_holds_the_article_responses(
+    site: SiteServer, tmp_path: Path
+) -> None:
+    sources = write_sources(tmp_path / "sources.toml", site.base)
+    warcs = tmp_path / "warc"
+    site.clear()
+    result = run(
+        [
+            "--sources",
+            str(sources),
+            "--output",
+            str(tmp_path / "output"),
+            "--record",
+            str(warcs),
+            "--limit",
+            "3",
+        ]
+    )
+    assert result.returncode == 0, result.stderr
+    (path,) = warcs.glob("*-ledger.warc.gz")
+    responses = {}
+    requests = 0
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            if record.rec_type == "response":
+                uri = record.rec_headers.get_header("WARC-Target-URI")
+                responses[uri] = record.content_stream().read()
+            requests += record.rec_type == "request"
+    assert requests == len(responses) or requests >= len(responses)
+    articles = [
+        u for u in responses if "/news/" in u and responses[u].startswith(b"<!")
+    ]
+    assert 1 <= len(articles) <= 3
+    db = Database(tmp_path / "output" / "broadsheet.db")
+    stored = {row["url"] for row in db["articles"].rows}
+    assert stored <= set(responses)
+    for url in stored:
+        page = (site.root / url.split(site.base, 1)[1].lstrip("/")).read_bytes()
+        assert responses[url] == page.replace(b"{{base}}", site.base.encode())
+    assert any(u.endswith("/feeds/rss.xml") for u in responses)
+    # --limit 3: at most three article requests (a redirect's target is the same request)
+    requested = {p for p in article_paths(site) if p != "/news/loop-b.html"}
+    assert len(requested - {"/news/port-expansion.html"}) <= 3
+
+
+def test_second_concurrent_crawl_exits_with_the_lock_message(
+    site: SiteServer, tmp_path: Path
+) -> None:
+    sources = write_sources(tmp_path / "sources.toml", site.base)
+    output = tmp_path / "output"
+    with output_lock(output):
+        started = time.monotonic()
+        result = run(["--sources", str(sources), "--output", str(output)])
+    assert result.returncode == 1
+    assert "is in use by" in result.stderr
+    assert time.monotonic() - started < 15
+
+
+def test_unreachable_source_fails_fast_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again below: connections are refused
+    sources = write_sources(tmp_path / "sources.toml", f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    result = run(["--sources", str(sources), "--output", str(tmp_path / "output")])
+    assert result.returncode == 1
+    assert time.monotonic() - started < 20
+    assert "ledger: failing: unreachable: 127.0.0.1" in result.stderr
+    assert "Traceback" not in result.stderr
+    (row,) = crawls(tmp_path / "output")
+    assert row["status"] == "failing"
+    assert row["message"].startswith("unreachable")
+
+
+def test_site_refusing_the_crawler_is_reported_failing(tmp_path: Path) -> None:
+    with SiteServer() as refusing:
+        refusing.forbid = True
+        sources = write_sources(tmp_path / "sources.toml", refusing.base)
+        result = run(
+            [
+                "--sources",
+                str(sources),
+                "--output",
+                str(tmp_path / "output"),
+                "--every",
+                "1s",
+                "--rounds",
+                "2",
+            ]
+        )
+        assert refusing.paths().count("/robots.txt") == 2  # two rounds
+    assert result.returncode == 1
+    assert "refuses this crawler" in result.stderr
+    rows = crawls(tmp_path / "output")
+    assert [r["status"] for r in rows] == ["failing", "failing"]
+    assert json.loads(rows[0]["http_errors"])["403"] == 4  # 2 feeds, index, section
+
+
+def test_scrapy_crawl_news_works_from_the_repo_root(
+    site: SiteServer, tmp_path: Path
+) -> None:
+    sources = write_sources(tmp_path / "sources.toml", site.base)
+    output = tmp_path / "output"
+    pairs = {**FAST, "BROADSHEET_OUTPUT": str(output), "BROADSHEET_LIMIT": "2"}
+    pairs["BROADSHEET_WORKERS"] = "1"  # the extraction pool, as in production
+    command = ["scrapy", "crawl", "news", "-a", "source=ledger"]
+    command += ["-a", f"sources={sources}"]
+    command += [f"-s{k}={v}" for k, v in pairs.items()]
+    result = subprocess.run(
+        command, capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    (row,) = crawls(output)
+    assert row["command"] == "scrapy crawl"
+    assert row["new"] == 2
+
+
+# -- the command line, without crawling ----------------------------------------
+
+
+def test_invalid_setting_is_one_clear_message() -> None:
+    result = CliRunner().invoke(cli, ["crawl", "-s", "DOWNLOAD_DELAY"])
+    assert result.exit_code == 1
+    assert 'invalid setting "DOWNLOAD_DELAY": use -s NAME=VALUE' in result.output
+
+
+def test_unknown_source_is_one_clear_message() -> None:
+    result = CliRunner().invoke(cli, ["crawl", "--source", "business-standrd"])
+    assert result.exit_code == 1
+    assert 'unknown source "business-standrd" (did you mean "business-standard"?)' in (
+        result.output
+    )
+
+
+def test_invalid_interval_is_one_clear_message() -> None:
+    result = CliRunner().invoke(cli, ["crawl", "--every", "soon"])
+    assert result.exit_code == 1
+    assert 'invalid interval "soon"' in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30m", 1800), ("2h", 7200), ("90s", 90), ("1d", 86400), ("5", 300)],
+)
+def test_parse_interval(text: str, seconds: float) -> None:
+    assert parse_interval(text) == seconds
+
+
+def test_parse_overrides_keeps_values_with_equals_signs() -> None:
+    assert parse_overrides(["A_B=1", "URL=http://x/?a=b"]) == {
+        "A_B": "1",
+        "URL": "http://x/?a=b",
+    }
+    with pytest.raises(CrawlError):
+        parse_overrides(["lower=1"])
