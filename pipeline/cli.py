@@ -131,6 +131,7 @@ def replay(
             raise click.ClickException(f"no saved pages or WARC files under {', '.join(map(str, paths))}")
         layout = load_layout(layout_file)
         with output_lock(output_dir), Store(output_dir, layout, threshold) as store:
+            store.register_sources([*sources.values(), *([chosen] if chosen else [])])
             with ExtractPool(workers) as pool, _progress(console, None, "replaying") as progress:
                 task = progress.add_task("pages", total=None)
                 runs = ingest(
@@ -294,3 +295,61 @@ def stats(output_dir: Path, as_json: bool) -> None:
         click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
     else:
         print_stats(figures, Console())
+
+
+@cli.command()
+@click.option("--source", "source_names", multiple=True, metavar="NAME", help="Source to crawl (repeatable; default: every source)")
+@SOURCES_OPTION
+@OUTPUT_OPTION
+@click.option("--limit", type=click.IntRange(1), help="At most N article requests per source")
+@click.option("--refresh", is_flag=True, help="Fetch stored articles again and ignore feed ETags")
+@click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write every response as WARC into this folder")
+@click.option("--every", metavar="INTERVAL", help="Repeat in the foreground every INTERVAL (30m, 2h, 90s)")
+@click.option("--rounds", type=click.IntRange(1), help="With --every: stop after N rounds")
+@click.option("-s", "--set", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Scrapy or BROADSHEET_ setting (repeatable)")
+def crawl(
+    source_names: tuple[str, ...],
+    sources_file: Path | None,
+    output_dir: Path,
+    limit: int | None,
+    refresh: bool,
+    record_dir: Path | None,
+    every: str | None,
+    rounds: int | None,
+    setting_pairs: tuple[str, ...],
+) -> None:
+    """Crawl the sources' feeds, sitemaps and sections into the output folder.
+
+    Articles stored by earlier runs are not fetched again (--refresh does), and
+    unchanged feeds are not downloaded twice. Exits non-zero when every source failed.
+
+    \b
+        broadsheet crawl
+        broadsheet crawl --source business-standard --limit 20
+        broadsheet crawl --every 30m --record warc/
+        broadsheet crawl -s DOWNLOAD_DELAY=5 -s BROADSHEET_WORKERS=2
+    """
+    from pipeline import crawl as crawling
+    from pipeline.sources import load_sources, select
+
+    with reporting():
+        overrides = crawling.parse_overrides(setting_pairs)
+        chosen = select(load_sources(sources_file), list(source_names))
+        if every:
+            interval = crawling.parse_interval(every)
+            arguments = [f"--source={name}" for name in source_names]
+            arguments += [f"--output={output_dir}", *(f"-s{pair}" for pair in setting_pairs)]
+            arguments += [f"--sources={sources_file}"] if sources_file else []
+            arguments += [f"--limit={limit}"] if limit else []
+            arguments += ["--refresh"] if refresh else []
+            arguments += [f"--record={record_dir}"] if record_dir else []
+            sys.exit(crawling.repeat(arguments, interval, rounds))
+        settings = crawling.crawl_settings(output_dir, sources_file, limit, refresh, record_dir, overrides)
+        settings.set("BROADSHEET_LOCK_HELD", True, priority="cmdline")
+        with output_lock(output_dir):
+            results = crawling.crawl(chosen, settings)
+    failing = {name: message for name, (status, message) in results.items() if status == "failing"}
+    for name, message in failing.items():
+        click.echo(f"{name}: failing: {message}", err=True)
+    if failing and len(failing) == len(results):
+        sys.exit(1)
