@@ -1,0 +1,81 @@
+"""Run a ``broadsheet`` command in a fresh process: wall time and peak RSS of its tree."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+BROADSHEET = [sys.executable, "-c", "from pipeline.cli import cli; cli()"]
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_rss: (
+        int  # bytes: the process and all its children, summed, at the worst moment
+    )
+    peak_pss: (
+        int  # the same in proportional set size: pages shared after fork count once
+    )
+    returncode: int
+    stderr: str
+
+
+def tree_memory(process: psutil.Process) -> tuple[int, int]:
+    """(RSS, PSS) of ``process`` and every descendant, summed, in bytes.
+
+    Summed RSS counts the pages a forked worker shares with its parent once per
+    process; PSS splits them among the sharers, so its sum is what the tree really uses.
+    """
+    rss = pss = 0
+    try:
+        members = [process, *process.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0, 0
+    for member in members:
+        try:
+            info = member.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+    return rss, pss
+
+
+def broadsheet(*args: str, cwd: Path | None = None, every: float = 0.25) -> Run:
+    """``broadsheet ARGS`` in a subprocess, sampling its memory every ``every`` seconds."""
+    peak_rss = peak_pss = 0
+    with tempfile.TemporaryFile() as err:
+        began = time.perf_counter()
+        child = subprocess.Popen(
+            [*BROADSHEET, *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=err
+        )
+        watched = psutil.Process(child.pid)
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak_rss, peak_pss
+            while not done.wait(every):
+                rss, pss = tree_memory(watched)
+                peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        returncode = child.wait()
+        seconds = time.perf_counter() - began
+        done.set()
+        sampler.join()
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+    return Run(seconds, peak_rss, peak_pss, returncode, stderr)
+
+
+def mib(size: int) -> str:
+    return f"{size / 2**20:.0f} MiB"

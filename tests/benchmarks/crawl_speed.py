@@ -1,0 +1,88 @@
+"""Crawl speed: ``broadsheet crawl`` of a loopback site against a replay of its pages.
+
+    python -m tests.benchmarks.crawl_speed [--pages 2000] [--workers N]
+
+Serves the sample pages (see ``tests.benchmarks.sample``) from a loopback site with a
+sitemap listing them all (``tests.benchmarks.loopback``), crawls it with politeness
+throttling off (``-s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0``, 16 requests at
+a time), then replays the same pages into a fresh output. Both run as the
+``broadsheet`` command in a fresh process. Prints pages/s of each and the ratio crawl /
+replay (the goal is >= 0.8).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from tests.benchmarks.command import Run, broadsheet, mib
+from tests.benchmarks.loopback import Site
+from tests.benchmarks.machine import print_machine
+from tests.benchmarks.replay_speed import outcomes, replay
+from tests.benchmarks.sample import write_sample
+
+UNTHROTTLED = (
+    "AUTOTHROTTLE_ENABLED=False",
+    "DOWNLOAD_DELAY=0",
+    "CONCURRENT_REQUESTS=16",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+    "LOG_LEVEL=WARNING",
+)
+
+
+def crawl(site: Site, output: Path, workers: int | None = None) -> Run:
+    """``broadsheet crawl`` of ``site`` into ``output``, unthrottled."""
+    sources = output.parent / f"{output.name}-sources.toml"
+    sources.write_text(site.sources_toml(), encoding="utf-8")
+    settings = list(UNTHROTTLED)
+    if workers is not None:
+        settings.append(f"BROADSHEET_WORKERS={workers}")
+    run = broadsheet(
+        "crawl",
+        "--sources",
+        str(sources),
+        "--source",
+        "bench",
+        "--output",
+        str(output),
+        *(f"-s{pair}" for pair in settings),
+    )
+    if run.returncode != 0:
+        raise SystemExit(f"broadsheet crawl failed:\n{run.stderr[-4000:]}")
+    return run
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--workers", type=int, help="default: one per usable core")
+    parser.add_argument("--corpus", type=Path, help="default: ../shared/corpus")
+    args = parser.parse_args(argv)
+
+    print_machine("crawl_speed")
+    with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as temp:
+        folder = write_sample(Path(temp) / "pages", args.pages, args.corpus)
+        with Site(folder) as site:
+            crawled = crawl(site, Path(temp) / "crawled", args.workers)
+            requests = dict(site.requests)
+        crawl_stored = outcomes(Path(temp) / "crawled" / "broadsheet.db")
+        replayed = replay(folder, Path(temp) / "replayed", args.workers)
+        replay_stored = outcomes(Path(temp) / "replayed" / "broadsheet.db")
+    crawl_rate = args.pages / crawled.seconds
+    replay_rate = args.pages / replayed.seconds
+    print(f"pages: {args.pages}; requests served: {requests}")
+    print(f"stored by the crawl: {crawl_stored}; by the replay: {replay_stored}")
+    print(
+        f"broadsheet crawl:  {crawled.seconds:.1f} s, {crawl_rate:.1f} pages/s, "
+        f"peak PSS {mib(crawled.peak_pss)}"
+    )
+    print(
+        f"broadsheet replay: {replayed.seconds:.1f} s, {replay_rate:.1f} pages/s, "
+        f"peak PSS {mib(replayed.peak_pss)}"
+    )
+    print(f"ratio crawl / replay: {crawl_rate / replay_rate:.2f}x (goal >= 0.8x)")
+
+
+if __name__ == "__main__":
+    main()

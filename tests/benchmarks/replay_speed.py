@@ -1,0 +1,89 @@
+"""Replay speed: ``broadsheet replay`` against a bare single-process trafilatura loop.
+
+    python -m tests.benchmarks.replay_speed [--pages 2000] [--workers N] [--corpus DIR]
+
+Writes ``--pages`` saved pages (the corpus cycled under distinct URLs, see
+``tests.benchmarks.sample``) to a temporary folder, replays them with the
+``broadsheet replay`` command in a fresh process (extraction pool, store, markdown
+files: the whole pipeline), then runs ``trafilatura.extract`` over the same files,
+read and decompressed the same way, in one process. Prints pages/s of both and the
+ratio (the goal is >= 1.6 on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import trafilatura
+
+from pipeline.replay import read_manifest
+from tests.benchmarks.command import Run, broadsheet, mib
+from tests.benchmarks.machine import print_machine, usable_cores
+from tests.benchmarks.sample import write_sample
+
+
+def bare_trafilatura(folder: Path) -> float:
+    """Seconds for ``trafilatura.extract`` over every page of ``folder``, in order."""
+    manifest = read_manifest(folder)
+    began = time.perf_counter()
+    for name in sorted(manifest):
+        body = gzip.decompress((folder / name).read_bytes())
+        trafilatura.extract(body, url=manifest[name])
+    return time.perf_counter() - began
+
+
+def outcomes(database: Path) -> dict[str, int]:
+    with sqlite3.connect(database) as db:
+        (articles,) = db.execute("SELECT count(*) FROM articles").fetchone()
+        (near,) = db.execute(
+            "SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL"
+        ).fetchone()
+        (urls,) = db.execute("SELECT count(*) FROM urls").fetchone()
+    return {"articles": articles, "near-duplicates": near, "urls": urls}
+
+
+def replay(folder: Path, output: Path, workers: int | None) -> Run:
+    args = ["replay", str(folder), "--source", "bench", "--output", str(output)]
+    if workers is not None:
+        args += ["--workers", str(workers)]
+    run = broadsheet(*args)
+    if run.returncode != 0:
+        raise SystemExit(f"broadsheet replay failed:\n{run.stderr}")
+    return run
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--workers", type=int, help="default: one per usable core")
+    parser.add_argument("--corpus", type=Path, help="default: ../shared/corpus")
+    args = parser.parse_args(argv)
+
+    print_machine("replay_speed")
+    with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as temp:
+        folder = write_sample(Path(temp) / "pages", args.pages, args.corpus)
+        output = Path(temp) / "output"
+        run = replay(folder, output, args.workers)
+        stored = outcomes(output / "broadsheet.db")
+        bare = bare_trafilatura(folder)
+    replay_rate = args.pages / run.seconds
+    bare_rate = args.pages / bare
+    workers = args.workers if args.workers is not None else usable_cores()
+    print(f"pages: {args.pages}; replay workers: {workers}; stored: {stored}")
+    print(
+        f"broadsheet replay: {run.seconds:.1f} s, {replay_rate:.1f} pages/s, "
+        f"peak memory of the process tree: RSS {mib(run.peak_rss)}, PSS {mib(run.peak_pss)}"
+    )
+    print(f"bare trafilatura.extract, 1 process: {bare:.1f} s, {bare_rate:.1f} pages/s")
+    print(
+        f"ratio replay / bare: {replay_rate / bare_rate:.2f}x (goal >= 1.6x on 2 cores)"
+    )
+
+
+if __name__ == "__main__":
+    main()

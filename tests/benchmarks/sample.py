@@ -1,0 +1,88 @@
+"""Benchmark inputs: the saved corpus pages, cycled to any count under distinct URLs.
+
+Pages come from ``../shared/corpus/html`` (``--corpus``) or, when it is absent, from
+``tests/fixtures/replay``. :func:`write_sample` lays ``count`` of them out in a folder
+with a ``urls.tsv`` manifest, cycle ``n`` of a page getting the URL
+``<its url>?cycle=n`` (``cycle`` is no tracking parameter, so every copy is a URL of its
+own): exactly what ``broadsheet replay`` reads.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pipeline.replay import MANIFEST, read_manifest
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO.parent / "shared" / "corpus"
+FIXTURES = REPO / "tests" / "fixtures" / "replay"
+
+
+@dataclass(frozen=True)
+class Saved:
+    path: Path  # a gzipped saved page
+    url: str
+
+
+def saved_pages(corpus: Path | None = None) -> list[Saved]:
+    """The saved pages of the corpus (or of the test fixtures when it is absent)."""
+    corpus = CORPUS if corpus is None else corpus
+    index = corpus / "index.csv"
+    if index.is_file():
+        with open(index, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        return [
+            Saved(corpus / row["html_file"], row["url"])
+            for row in rows
+            if row["url"] and (corpus / row["html_file"]).is_file()
+        ]
+    manifest = read_manifest(FIXTURES)
+    return [Saved(FIXTURES / name, url) for name, url in sorted(manifest.items())]
+
+
+def cycled_url(url: str, cycle: int) -> str:
+    if cycle == 0:
+        return url
+    parts = urlsplit(url)
+    query = f"{parts.query}&cycle={cycle}" if parts.query else f"cycle={cycle}"
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def cycle(pages: list[Saved], count: int) -> list[tuple[str, Saved, str]]:
+    """``count`` ``(file name, page, url)`` triples going round ``pages``."""
+    out = []
+    for n in range(count):
+        page = pages[n % len(pages)]
+        name = f"{n:06d}.html.gz"
+        out.append((name, page, cycled_url(page.url, n // len(pages))))
+    return out
+
+
+def write_sample(folder: Path, count: int, corpus: Path | None = None) -> Path:
+    """``count`` saved pages and their manifest in ``folder`` (made); returns ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for name, page, url in cycle(saved_pages(corpus), count):
+        target = folder / name
+        try:
+            os.link(page.path, target)  # same bytes, no copy: one more name per page
+        except OSError:
+            shutil.copyfile(page.path, target)
+        lines.append(f"{name}\t{url}\n")
+    (folder / MANIFEST).write_text("".join(lines), encoding="utf-8")
+    return folder
+
+
+def read_bodies(folder: Path) -> list[tuple[str, bytes]]:
+    """``(url, html bytes)`` of every page written by :func:`write_sample`, in order."""
+    manifest = read_manifest(folder)
+    return [
+        (manifest[name], gzip.decompress((folder / name).read_bytes()))
+        for name in sorted(manifest)
+    ]
