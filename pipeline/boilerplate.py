@@ -1,0 +1,64 @@
+"""Paragraphs that are page furniture, not story: removed from an extracted body.
+
+trafilatura removes most navigation; what slips through is short lines such as share
+bars, newsletter and app boxes, cookie notices, "Read more" teasers, comment prompts,
+copyright lines and the repeated headline. Only short blocks are judged (a real
+paragraph that happens to mention a newsletter is kept), and inline "ALSO READ:
+<link>" lines inside the text are story links, so they stay.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.htmlmd import Block
+
+MAX_WORDS = 30
+FURNITURE = re.compile(
+    r"^\W*("
+    r"((read|see|view|show|load)\s+(more|the full|full|all|less)\b|continue reading|click here).{0,60}$|"
+    r"share (this|on|via|the)\b|share\s*$|"
+    r"(follow|like) us on\b|"
+    r"(sign up|subscribe|register)\b.{0,80}(newsletter|updates|inbox|alerts|free)|"
+    r"(get|download) (the|our) .{0,30}app\b|"
+    r"(we|this (site|website)) uses? cookies|by (using|continuing)\b.{0,60}cookies|"
+    r"(leave|post|add|view|show|load|read) (a |the |all )?comments?\b|comments?\s*\(\d*\)\s*$|"
+    r"(©|\(c\)|copyright\b)|all rights reserved|"
+    r"(advertisement|sponsored|story continues below|scroll to continue)\W*$|"
+    r"(also )?(watch|listen)\s*:?\s*$|"
+    r"(first published|published|updated|last updated)\s*(on|at)?\s*:?\s*\S.{0,40}$|"
+    r"(tags?|topics?|related( topics| stories| articles)?)\s*:|"
+    r"trending( now| stories)?\s*$|recommended( for you| stories)?\s*$|"
+    r"(whatsapp|facebook|twitter|linkedin|telegram|email|print|copy link)(\W+(whatsapp|facebook|twitter|x|linkedin|telegram|email|print|copy link))+\W*$"
+    r")",
+    re.I,
+)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def is_furniture(block: Block) -> bool:
+    """True for a short block that matches a known furniture pattern."""
+    if block.kind not in {"p", "head"}:
+        return False
+    text = block.text.strip()
+    if len(text.split()) > MAX_WORDS:
+        return False
+    return bool(FURNITURE.match(text))
+
+
+def is_headline(block: Block, title: str) -> bool:
+    """True when a block repeats the headline."""
+    if not title or block.kind not in {"p", "head"}:
+        return False
+    return _words(block.text) == _words(title)
+
+
+def remove_furniture(blocks: list[Block], title: str) -> list[Block]:
+    """Blocks without furniture and without the headline repeated at the top."""
+    kept = [b for b in blocks if not is_furniture(b)]
+    while kept and is_headline(kept[0], title):
+        kept.pop(0)
+    return kept

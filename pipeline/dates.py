@@ -1,0 +1,134 @@
+"""Publication dates as the publisher states them, in ISO 8601 and in local wall time.
+
+A page's date strings come in many shapes (ISO 8601 with or without offset, RFC 2822
+from feeds, ``2024-09-02 17:07:00``, bare dates). :func:`parse_when` reads one;
+:func:`published` turns it into the two values an Article carries:
+
+* ``date``: ISO 8601 with the offset the page gave (``2024-09-02T17:07:00+05:30``);
+  when the page gives a time without an offset, the source's ``timezone`` supplies
+  one; without either it stays naive. A page that gives only a day yields
+  ``YYYY-MM-DD``: a time is never invented.
+* ``date_local``: ``YYYY-MM-DD HH:MM:SS`` in the publisher's local time with the
+  offset dropped (converted to the source's timezone when it has one), or the day.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil import parser as dateutil_parser
+
+DAY_ONLY = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+FRACTION = re.compile(r"(\.\d+)")
+HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
+HAS_OFFSET = re.compile(
+    r"(Z|[+-]\d{2}:?\d{2}|\b(GMT|UTC|UT|[ECMP][SD]T|IST))\s*$", re.I
+)
+TZ_NAMES = {
+    "IST": timezone(timedelta(hours=5, minutes=30)),
+    "GMT": UTC,
+    "UTC": UTC,
+    "UT": UTC,
+}
+EARLIEST, LATEST = 1990, 2100
+
+
+@dataclass(frozen=True)
+class When:
+    """A parsed date: a day, optionally a wall time, optionally an offset."""
+
+    day: date
+    moment: datetime | None = None  # wall time; tz-aware when the offset is known
+
+    @property
+    def has_offset(self) -> bool:
+        return self.moment is not None and self.moment.tzinfo is not None
+
+
+def _sane(value: datetime | date) -> bool:
+    return EARLIEST <= value.year <= LATEST
+
+
+def _iso(text: str) -> datetime | None:
+    text = text.strip().replace(" ", "T", 1) if "T" not in text else text.strip()
+    text = text.replace("Z", "+00:00").replace("z", "+00:00")
+    text = COMPACT_OFFSET.sub(r"\1:\2", text)
+    match = FRACTION.search(text)
+    if match and len(match.group(1)) > 7:  # fromisoformat takes at most 6 digits
+        text = text.replace(match.group(1), match.group(1)[:7])
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def parse_when(value: str | None) -> When | None:
+    """Parse one date string from a page or feed, or None when it is not a date."""
+    if not value or not isinstance(value, str) or len(value) > 80:
+        return None
+    value = value.strip()
+    match = DAY_ONLY.match(value)
+    if match:
+        try:
+            day = date(*(int(g) for g in match.groups()))
+        except ValueError:
+            return None
+        return When(day) if _sane(day) else None
+    moment = _iso(value)
+    if moment is None:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            moment = None
+    if moment is None:
+        moment = _fuzzy(value)
+    if moment is None or not _sane(moment):
+        return None
+    if not HAS_TIME.search(value):
+        return When(moment.date())
+    if moment.tzinfo is not None and not HAS_OFFSET.search(value):
+        moment = moment.replace(tzinfo=None)
+    return When(moment.date(), moment.replace(microsecond=0))
+
+
+def _fuzzy(value: str) -> datetime | None:
+    if not re.search(r"\d{4}", value):
+        return None
+    try:
+        return dateutil_parser.parse(value, tzinfos=TZ_NAMES)
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def published(when: When, tz_name: str | None = None) -> tuple[str, str]:
+    """``(date, date_local)`` for an Article, as the module docstring describes."""
+    if when.moment is None:
+        day = when.day.isoformat()
+        return day, day
+    zone = _zone(tz_name)
+    moment = when.moment
+    if moment.tzinfo is None:
+        if zone is None:
+            return moment.isoformat(), moment.strftime("%Y-%m-%d %H:%M:%S")
+        moment = moment.replace(tzinfo=zone)
+    local = moment.astimezone(zone) if zone is not None else moment
+    return moment.isoformat(), local.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def iso(when: When, tz_name: str | None = None) -> str:
+    """One ISO 8601 value (with offset when known) for a date such as ``modified``."""
+    return published(when, tz_name)[0]

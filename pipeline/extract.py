@@ -1,0 +1,239 @@
+"""A fetched Page -> an Article: decoded, parsed once, metadata read, body extracted.
+
+``extract(page, source)`` returns an :class:`~pipeline.items.Article` or raises
+:class:`~pipeline.errors.Dropped` with one of these stable reasons, and nothing else
+for any bytes:
+
+``empty``
+    no body, or only whitespace.
+``binary``
+    a binary content type, file magic (PDF, PNG, JPEG, GIF, zip ...), NUL bytes or
+    mostly undecodable bytes, whatever the declared content type.
+``not-html``
+    a non-text content type, or bytes lxml cannot read as HTML.
+``too-large``
+    more than 10,000,000 characters of HTML after decoding (``MAX_HTML_CHARS``).
+``broken-html``
+    markup too deeply nested or broken for the parser and extractor.
+``not-article``
+    not one story: home page, tag/section listing, index of links, video page,
+    live-blog shell or paywall stub (the detail says which).
+``no-text``
+    fewer than 40 words of body text and no usable JSON-LD articleBody.
+
+The HTML is parsed with lxml once; metadata is read from that tree and the same tree
+is handed to trafilatura for the body (trafilatura copies it before cleaning). See
+``pipeline.decode``, ``pipeline.metadata``, ``pipeline.dates``, ``pipeline.bylines``,
+``pipeline.htmlmd``, ``pipeline.articlebody`` and ``pipeline.pagekind`` for the rules.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import htmldate
+import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement
+from trafilatura.utils import load_html
+
+from pipeline import articlebody, dates, metadata, pagekind
+from pipeline.boilerplate import remove_furniture
+from pipeline.bylines import read_authors
+from pipeline.decode import decode_html
+from pipeline.errors import Dropped
+from pipeline.htmlmd import Block, join_blocks, to_blocks
+from pipeline.items import Article, Page
+from pipeline.jsonld import LinkedData, read_linked_data
+from pipeline.sources import Source, SourceError
+
+try:
+    import py3langid
+except ImportError:  # language detection is optional: declared or source lang then
+    py3langid = None
+
+MIN_WORDS = 40
+WORD = re.compile(r"\w+")
+TRAFILATURA_OPTIONS = {
+    "include_comments": False,
+    "include_formatting": True,
+    "include_links": True,
+    "include_images": False,
+    "include_tables": True,
+    "with_metadata": False,
+}
+
+
+def parse_html(text: str) -> HtmlElement:
+    """The lxml tree of a decoded page, or Dropped (not-html, broken-html)."""
+    try:
+        tree = load_html(text)
+    except (RecursionError, etree.LxmlError) as error:
+        raise Dropped("broken-html", str(error)[:200]) from None
+    if tree is None or not isinstance(tree, HtmlElement):
+        raise Dropped("not-html", "no HTML document in the body")
+    return tree
+
+
+@lru_cache(maxsize=256)
+def _xpath(expression: str) -> etree.XPath:
+    try:
+        return etree.XPath(expression)
+    except etree.XPathSyntaxError as error:
+        raise SourceError(f'invalid XPath "{expression}": {error}') from None
+
+
+def apply_overrides(tree: HtmlElement, source: Source | None) -> HtmlElement:
+    """Remove the source's ``prune_xpaths``; keep only its ``body_xpath`` element."""
+    if source is None:
+        return tree
+    for expression in source.prune_xpaths:
+        for element in _xpath(expression)(tree):
+            if isinstance(element, etree._Element) and element.getparent() is not None:
+                element.drop_tree()
+    if source.body_xpath:
+        found = [
+            e for e in _xpath(source.body_xpath)(tree) if isinstance(e, etree._Element)
+        ]
+        if found:
+            page = etree.Element("html")
+            body = etree.SubElement(etree.SubElement(page, "body"), "article")
+            for element in found:
+                body.append(element)
+            return load_html(etree.tostring(page, encoding="unicode"))
+    return tree
+
+
+def lift_captions(tree: HtmlElement) -> None:
+    """Move each figcaption out of its figure, as a paragraph after it (kept by trafilatura)."""
+    for caption in list(tree.iter("figcaption")):
+        figure = caption.getparent()
+        if figure is None or figure.getparent() is None:
+            continue
+        caption.tail = None
+        figure.remove(caption)
+        caption.tag = "p"
+        figure.addnext(caption)
+
+
+def _run_trafilatura(tree: HtmlElement, url: str, recall: bool = False):
+    try:
+        return trafilatura.bare_extraction(
+            tree, url=url or None, favor_recall=recall, **TRAFILATURA_OPTIONS
+        )
+    except (RecursionError, etree.LxmlError) as error:
+        raise Dropped("broken-html", str(error)[:200]) from None
+
+
+def extract_body(
+    tree: HtmlElement, url: str, title: str, linked: LinkedData
+) -> tuple[list[Block], etree._Element | None]:
+    """Body blocks (furniture removed, articleBody checked) and trafilatura's tree."""
+    document = _run_trafilatura(tree, url)
+    body = document.body if document is not None else None
+    blocks = remove_furniture(to_blocks(body, url), title) if body is not None else []
+    reference = articlebody.article_body(linked.get("articleBody"))
+    if reference is None:
+        return blocks, body
+    text = " ".join(b.text for b in blocks)
+    if articlebody.coverage(reference, text) >= articlebody.GOOD_COVERAGE:
+        return blocks, body
+    retry = _run_trafilatura(tree, url, recall=True)
+    if retry is not None and retry.body is not None:
+        retry_blocks = remove_furniture(to_blocks(retry.body, url), title)
+        retry_text = " ".join(b.text for b in retry_blocks)
+        if articlebody.coverage(reference, retry_text) >= articlebody.RETRY_COVERAGE:
+            return retry_blocks, retry.body
+    return articlebody.blocks_from_text(reference), body
+
+
+def _date(
+    tree: HtmlElement, candidates: list[str], hint: str | None, tz: str | None
+) -> tuple[str | None, str | None]:
+    parsed = [w for w in (dates.parse_when(c) for c in [*candidates, hint]) if w]
+    if parsed:
+        best = parsed[0]
+        if best.moment is None:
+            best = next((w for w in parsed if w.moment and w.day == best.day), best)
+        return dates.published(best, tz)
+    try:
+        found = htmldate.find_date(
+            tree, extensive_search=False, original_date=True, outputformat="%Y-%m-%d"
+        )
+    except (ValueError, TypeError, RecursionError, etree.LxmlError):
+        found = None
+    when = dates.parse_when(found) if found else None
+    return dates.published(when, tz) if when else (None, None)
+
+
+def _modified(candidates: list[str], tz: str | None) -> str | None:
+    for candidate in candidates:
+        when = dates.parse_when(candidate)
+        if when:
+            return dates.iso(when, tz)
+    return None
+
+
+def _lang(
+    declared: str | None, hint: str | None, text: str, source: Source | None
+) -> str:
+    if declared:
+        return declared
+    if hint and len(hint) >= 2 and hint[:2].isalpha():
+        return hint[:2].lower()
+    if py3langid is not None and len(text) > 200:
+        return py3langid.classify(text[:3000])[0]
+    return source.lang if source else "en"
+
+
+def extract(page: Page, source: Source | None = None) -> Article:
+    """Extract one Article from a Page, or raise Dropped (see the module docstring)."""
+    html = decode_html(page.body, page.content_type)
+    tree = parse_html(html)
+    url = page.url
+    meta = metadata.Meta.of(tree)
+    linked = read_linked_data(tree)
+    pagekind.check_before(url, meta, linked)
+    names = metadata.site_names(meta, linked, url)
+    title = metadata.read_title(tree, meta, linked, url) or (page.hints.title or "")
+    authors = read_authors(tree, meta, linked, names)
+    date_candidates = metadata.date_strings(tree, meta, linked)
+    modified_candidates = metadata.modified_strings(meta, linked)
+    declared = metadata.declared_lang(tree, meta, linked)
+    canonical = metadata.read_canonical(tree, meta, url)
+    description = metadata.read_description(meta)
+    image = metadata.read_image(tree, meta, linked, url)
+
+    work = apply_overrides(tree, source)
+    lift_captions(work)
+    blocks, body = extract_body(work, url, title, linked)
+    body_md, text = join_blocks(blocks)
+    words = len(WORD.findall(text))
+    pagekind.check_after(meta, linked, words, body, url)
+    if words < MIN_WORDS:
+        raise Dropped("no-text", f"{words} words of body text")
+
+    tz = source.timezone if source else None
+    date, date_local = _date(tree, date_candidates, page.hints.date, tz)
+    seen = tuple(dict.fromkeys([*page.seen_urls, page.url]))
+    return Article(
+        url=canonical,
+        source=source.name if source else page.source,
+        title=title,
+        body_md=body_md,
+        text=text,
+        date=date,
+        date_local=date_local,
+        modified=_modified(modified_candidates, tz),
+        summary=description or "",
+        lang=_lang(declared, page.hints.lang, text, source),
+        authors=authors,
+        image=image,
+        section=metadata.read_section(meta, linked),
+        keywords=metadata.read_keywords(meta, linked, page.hints.keywords),
+        description=description,
+        fetched_url=page.url,
+        seen_urls=seen,
+        fetched_at=page.fetched_at,
+    )

@@ -1,0 +1,296 @@
+"""Page metadata from the parsed HTML: title, dates, image, language, section, keywords.
+
+Every reader takes the lxml tree (parsed once by ``extract``), the JSON-LD found in
+it and a :class:`Meta` index of the ``<meta>`` tags; none modifies the tree. Order of
+evidence is always structured data first (JSON-LD, Open Graph, other meta), then the
+visible page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+
+from pipeline.jsonld import LinkedData, text_value
+
+SEPARATORS = re.compile(r"\s+[|\-–—:·•»«/]+\s+|\s*[|•»«]\s*")
+LANG_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
+WS = re.compile(r"\s+")
+DATE_META = (
+    "article:published_time",
+    "og:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "pubdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.created",
+    "article.published",
+    "publication_date",
+    "date",
+    "article:published",
+    "cxenseparse:recs:publishtime",
+)
+MODIFIED_META = (
+    "article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "last-modified",
+)
+
+
+@dataclass
+class Meta:
+    """``<meta>`` contents by lower-case property/name/itemprop, in page order."""
+
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, tree: HtmlElement) -> Meta:
+        meta = cls()
+        for element in tree.iter("meta"):
+            content = element.get("content")
+            if not content or not content.strip():
+                continue
+            for attr in ("property", "name", "itemprop", "http-equiv"):
+                key = element.get(attr)
+                if key:
+                    meta.values.setdefault(key.strip().lower(), []).append(
+                        content.strip()
+                    )
+        return meta
+
+    def first(self, *keys: str) -> str | None:
+        for key in keys:
+            if self.values.get(key):
+                return self.values[key][0]
+        return None
+
+    def all(self, key: str) -> list[str]:
+        return self.values.get(key, [])
+
+
+def clean_text(value: str | None) -> str:
+    return WS.sub(" ", value or "").strip()
+
+
+def site_names(meta: Meta, linked: LinkedData, url: str) -> list[str]:
+    """Names the site goes by: og:site_name, JSON-LD publisher, host labels."""
+    names = [
+        meta.first("og:site_name"),
+        meta.first("application-name"),
+        linked.publisher,
+    ]
+    host = urlsplit(url).hostname or ""
+    labels = [label for label in host.split(".") if label not in {"www", "m", "amp"}]
+    names += labels[:-1] if len(labels) > 1 else labels
+    return [n for n in (clean_text(n) for n in names) if n]
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^\w]", "", text.lower())
+
+
+def _is_site_name(segment: str, names: list[str]) -> bool:
+    """True when a title segment is the site's name ("Times of India", "NDTV.com")."""
+    squashed = _squash(segment)
+    if not squashed:
+        return True
+    for name in names:
+        known = _squash(name)
+        if not known:
+            continue
+        if squashed == known:
+            return True
+        if len(known) > 3 and known in squashed and len(squashed) <= len(known) + 8:
+            return True
+        if (
+            len(squashed) > 3
+            and squashed in known
+            and len(squashed) >= 0.6 * len(known)
+        ):
+            return True
+    return False
+
+
+def strip_site_name(title: str, names: list[str]) -> str:
+    """Remove "| Site", "- Site", "Site: " parts that name the site from a title."""
+    parts = SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    seps = SEPARATORS.findall(title)
+    while len(parts) > 1 and _is_site_name(parts[-1], names):
+        parts.pop()
+        seps.pop()
+    while len(parts) > 1 and _is_site_name(parts[0], names):
+        parts.pop(0)
+        seps.pop(0)
+    out = parts[0]
+    for sep, part in zip(seps, parts[1:], strict=True):
+        out += sep + part
+    return out.strip()
+
+
+def read_title(tree: HtmlElement, meta: Meta, linked: LinkedData, url: str) -> str:
+    """Headline: JSON-LD headline, og:title, h1, <title>; site names removed."""
+    names = site_names(meta, linked, url)
+    h1 = next((clean_text(h.text_content()) for h in tree.iter("h1")), "")
+    candidates = [
+        clean_text(text_value(linked.get("headline"))),
+        clean_text(meta.first("og:title", "twitter:title")),
+        h1,
+        clean_text(tree.findtext(".//title")),
+    ]
+    for candidate in candidates:
+        if candidate and len(candidate) > 3:
+            return strip_site_name(candidate, names)
+    return ""
+
+
+def date_strings(tree: HtmlElement, meta: Meta, linked: LinkedData) -> list[str]:
+    """Publication date candidates, strongest first."""
+    found = [
+        text_value(linked.get("datePublished")),
+        text_value(linked.get("dateCreated")),
+    ]
+    found += [meta.first(key) for key in DATE_META]
+    found = [value for value in found if value]
+    if found:
+        return found  # the tree search below is slow: only when meta says nothing
+    for element in tree.iterfind(".//time[@datetime]"):
+        if (
+            element.get("itemprop") == "datePublished"
+            or element.get("pubdate") is not None
+        ):
+            found.append(element.get("datetime"))
+    for element in tree.iterfind('.//*[@itemprop="datePublished"]'):
+        found.append(element.get("content") or element.get("datetime"))
+    first_time = tree.find(".//time[@datetime]")
+    if first_time is not None:
+        found.append(first_time.get("datetime"))
+    return [value for value in found if value]
+
+
+def modified_strings(meta: Meta, linked: LinkedData) -> list[str]:
+    found = [text_value(linked.get("dateModified"))]
+    found += [meta.first(key) for key in MODIFIED_META]
+    return [value for value in found if value]
+
+
+def absolute(url: str | None, base: str) -> str | None:
+    """``url`` resolved against ``base`` when it is http(s), else None."""
+    if not url or not url.strip():
+        return None
+    try:
+        resolved = urljoin(base, url.strip())
+    except ValueError:
+        return None
+    return resolved if urlsplit(resolved).scheme in {"http", "https"} else None
+
+
+def read_image(
+    tree: HtmlElement, meta: Meta, linked: LinkedData, url: str
+) -> str | None:
+    link = tree.find('.//link[@rel="image_src"]')
+    for candidate in (
+        meta.first("og:image", "og:image:url", "og:image:secure_url"),
+        meta.first("twitter:image", "twitter:image:src"),
+        text_value(linked.get("image")),
+        link.get("href") if link is not None else None,
+    ):
+        image = absolute(candidate, url)
+        if image:
+            return image
+    return None
+
+
+def declared_lang(tree: HtmlElement, meta: Meta, linked: LinkedData) -> str | None:
+    """ISO 639-1 language the page declares, or None."""
+    for value in (
+        tree.get("lang"),
+        tree.get("xml:lang"),
+        text_value(linked.get("inLanguage")),
+        meta.first("og:locale"),
+        meta.first("content-language", "language", "dc.language", "lang"),
+    ):
+        match = LANG_CODE.match((value or "").strip())
+        if match:
+            return match.group(1).lower()
+    return None
+
+
+def read_section(meta: Meta, linked: LinkedData) -> str | None:
+    section = meta.first("article:section", "section", "parsely-section")
+    section = section or text_value(linked.get("articleSection"))
+    return clean_text(section) or None
+
+
+def read_keywords(
+    meta: Meta, linked: LinkedData, hinted: tuple[str, ...]
+) -> tuple[str, ...]:
+    raw: list[str] = []
+    for key in ("news_keywords", "keywords"):
+        for value in meta.all(key):
+            raw += value.split(",")
+    raw += meta.all("article:tag")
+    value = linked.get("keywords")
+    if isinstance(value, str):
+        raw += value.split(",")
+    elif isinstance(value, list):
+        raw += [v for v in value if isinstance(v, str)]
+    raw += list(hinted)
+    seen: dict[str, str] = {}
+    for keyword in raw:
+        keyword = clean_text(keyword)
+        if keyword and len(keyword) < 80 and keyword.lower() not in seen:
+            seen[keyword.lower()] = keyword
+    return tuple(seen.values())[:25]
+
+
+def read_description(meta: Meta) -> str | None:
+    value = meta.first("description", "og:description", "twitter:description")
+    return clean_text(value) or None
+
+
+def _site(host: str) -> str:
+    labels = host.lower().rstrip(".").split(".")
+    short = len(labels) > 2 and labels[-2] in {
+        "co",
+        "com",
+        "org",
+        "net",
+        "ac",
+        "gov",
+        "ne",
+        "or",
+    }
+    return ".".join(labels[-3:] if short else labels[-2:])
+
+
+def read_canonical(tree: HtmlElement, meta: Meta, url: str) -> str:
+    """rel=canonical or og:url when absolute-able and on the page's own site, else ``url``."""
+    link = tree.find('.//link[@rel="canonical"]')
+    page = urlsplit(url)
+    for candidate in (
+        link.get("href") if link is not None else None,
+        meta.first("og:url"),
+    ):
+        resolved = absolute(candidate, url)
+        if not resolved:
+            continue
+        parts = urlsplit(resolved)
+        if _site(parts.hostname or "") != _site(page.hostname or ""):
+            continue
+        if parts.path in {"", "/"} and page.path not in {"", "/"}:
+            continue  # a canonical pointing at the home page is a template error
+        return resolved
+    return url

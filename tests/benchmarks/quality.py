@@ -1,0 +1,285 @@
+"""Extraction quality and speed over the development corpus, against other extractors.
+
+    python -m tests.benchmarks.quality [--corpus ../shared/corpus] [--limit N]
+
+For every page (``html/<id>.html.gz`` + ``expected/<id>.json``) it runs broadsheet's
+``extract`` and, on the same bytes, plain ``trafilatura.extract`` (defaults),
+trafilatura with ``favor_precision=True``, newspaper4k and readability-lxml (each
+skipped with a note when it cannot be imported). It prints one table per ground-truth
+source and overall (see ``tests.benchmarks.scoring`` for the measures), the pages
+broadsheet fails on, and the time per page of broadsheet against plain trafilatura.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import trafilatura
+from lxml.html import fromstring
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.errors import Dropped
+from pipeline.extract import extract
+from pipeline.items import Page
+from tests.benchmarks.scoring import Score, score
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
+GROUPS = {
+    "fundus": "fundus",
+    "postlight": "postlight",
+    "newspaper4k": "newspaper4k",
+    "readability": "readability",
+    "trafilatura": "trafilatura",
+}
+Runner = Callable[[bytes, str], dict]
+
+
+def run_broadsheet(body: bytes, url: str) -> dict:
+    try:
+        article = extract(Page(url=url, body=body, source="corpus"))
+    except Dropped as dropped:
+        return {"text": "", "dropped": dropped.reason, "detail": dropped.detail}
+    return {
+        "text": article.text,
+        "title": article.title,
+        "date": article.date,
+        "authors": list(article.authors),
+    }
+
+
+def run_trafilatura(body: bytes, url: str) -> dict:
+    return {"text": trafilatura.extract(body, url=url or None) or ""}
+
+
+def run_trafilatura_precision(body: bytes, url: str) -> dict:
+    return {
+        "text": trafilatura.extract(body, url=url or None, favor_precision=True) or ""
+    }
+
+
+def _competitors(console: Console) -> dict[str, tuple[Runner, bool]]:
+    systems: dict[str, tuple[Runner, bool]] = {
+        "broadsheet": (run_broadsheet, True),
+        "trafilatura": (run_trafilatura, False),
+        "trafilatura-precision": (run_trafilatura_precision, False),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            from newspaper import Article as NewsArticle
+            from newspaper import Config
+        except ImportError as error:
+            console.print(f"[yellow]newspaper4k skipped: {error}[/]")
+        else:
+            config = Config()
+            config.fetch_images = False
+
+            def run_newspaper(body: bytes, url: str) -> dict:
+                article = NewsArticle(url or "https://example.com/", config=config)
+                article.download(input_html=trafilatura.utils.decode_file(body))
+                article.parse()
+                date = (
+                    article.publish_date.isoformat() if article.publish_date else None
+                )
+                return {
+                    "text": article.text,
+                    "title": article.title,
+                    "date": date,
+                    "authors": article.authors,
+                }
+
+            systems["newspaper4k"] = (run_newspaper, True)
+    try:
+        from readability import Document
+    except ImportError as error:
+        console.print(f"[yellow]readability-lxml skipped: {error}[/]")
+    else:
+
+        def run_readability(body: bytes, url: str) -> dict:
+            document = Document(trafilatura.utils.decode_file(body), url=url or None)
+            tree = fromstring(document.summary(html_partial=True))
+            for block in tree.iter(
+                "p", "div", "li", "h1", "h2", "h3", "h4", "br", "tr"
+            ):
+                block.tail = "\n\n" + (block.tail or "")
+            return {"text": tree.text_content(), "title": document.short_title()}
+
+        systems["readability"] = (run_readability, False)
+    return systems
+
+
+def _timed(runner: Runner, body: bytes, url: str) -> dict:
+    started = time.perf_counter()
+    if runner is run_broadsheet:  # our own errors must surface, not be scored
+        result = runner(body, url)
+    else:
+        try:
+            result = runner(body, url)
+        except Exception as error:  # a competitor's crash is a result, not a stop
+            result = {"text": "", "error": f"{type(error).__name__}: {error}"}
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
+def _rate(values: list[bool | None]) -> str:
+    known = [v for v in values if v is not None]
+    return f"{100 * sum(known) / len(known):.1f}" if known else "-"
+
+
+def _mean(values: list[float | None]) -> str:
+    known = [v for v in values if v is not None]
+    return f"{statistics.fmean(known):.3f}" if known else "-"
+
+
+def _row(scores: list[Score]) -> list[str]:
+    hits = sum(s.contains_hits for s in scores)
+    total = sum(s.contains_total for s in scores)
+    avoid_hits = sum(s.avoids_hits for s in scores)
+    avoid_total = sum(s.avoids_total for s in scores)
+    return [
+        str(len(scores)),
+        _mean([s.f1 for s in scores]),
+        _mean([s.precision for s in scores]),
+        _mean([s.recall for s in scores]),
+        _rate([s.first_words for s in scores]),
+        f"{100 * hits / total:.1f}" if total else "-",
+        f"{100 * avoid_hits / avoid_total:.1f}" if avoid_total else "-",
+        _rate([s.title for s in scores]),
+        _rate([s.day for s in scores]),
+        _rate([s.minute for s in scores]),
+        _rate([s.authors for s in scores]),
+        str(sum(s.empty for s in scores)),
+        f"{1000 * statistics.fmean(s.seconds for s in scores):.1f}" if scores else "-",
+    ]
+
+
+def load_pages(corpus: Path, limit: int | None, only: str | None) -> list[dict]:
+    with (corpus / "index.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    if only:
+        rows = [r for r in rows if only in r["id"]]
+    return rows[:limit] if limit else rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--limit", type=int, default=None, help="first N pages only")
+    parser.add_argument("--only", default=None, help="pages whose id contains this")
+    parser.add_argument("--systems", default=None, help="comma-separated subset")
+    parser.add_argument(
+        "--json", type=Path, default=None, help="write per-page results"
+    )
+    args = parser.parse_args(argv)
+    console = Console(width=160)
+    if not (args.corpus / "index.csv").exists():
+        console.print(f"[red]no corpus at {args.corpus}[/]")
+        return 2
+    systems = _competitors(console)
+    if args.systems:
+        wanted = set(args.systems.split(","))
+        systems = {k: v for k, v in systems.items() if k in wanted or k == "broadsheet"}
+    scores: dict[str, dict[str, list[Score]]] = {name: {} for name in systems}
+    failures: list[tuple[str, list[str]]] = []
+    non_articles: list[tuple[str, str | None]] = []
+    details = []
+    pages = load_pages(args.corpus, args.limit, args.only)
+    for row in pages:
+        body = gzip.decompress((args.corpus / row["html_file"]).read_bytes())
+        expected = json.loads(
+            (args.corpus / row["expected_file"]).read_text(encoding="utf-8")
+        )
+        group = GROUPS.get(row["id"].split("__")[0].split("-")[0], "other")
+        url = expected.get("url") or ""
+        record = {"id": row["id"]}
+        for name, (runner, with_meta) in systems.items():
+            result = _timed(runner, body, url)
+            record[name] = {k: v for k, v in result.items() if k != "text"}
+            record[name]["words"] = len((result.get("text") or "").split())
+            if row["page_type"] != "article":
+                if name == "broadsheet":
+                    non_articles.append((row["id"], result.get("dropped")))
+                continue
+            page_score = score(expected, result, with_meta)
+            scores[name].setdefault(group, []).append(page_score)
+            if name == "broadsheet":
+                if result.get("dropped"):
+                    page_score.failures.insert(
+                        0, f"dropped {result['dropped']}: {result.get('detail')}"
+                    )
+                if page_score.failures:
+                    failures.append((row["id"], page_score.failures))
+                record["failures"] = page_score.failures
+        details.append(record)
+
+    table = Table(title=f"Extraction quality on {len(pages)} corpus pages")
+    for column in (
+        "system",
+        "truth",
+        "pages",
+        "F1",
+        "P",
+        "R",
+        "first words",
+        "contains",
+        "avoids",
+        "title",
+        "day",
+        "minute",
+        "authors",
+        "empty",
+        "ms/page",
+    ):
+        table.add_column(
+            column, justify="left" if column in {"system", "truth"} else "right"
+        )
+    for name, groups in scores.items():
+        for group in sorted(groups):
+            table.add_row(name, group, *_row(groups[group]))
+        table.add_row(
+            f"[bold]{name}[/]",
+            "[bold]all[/]",
+            *_row([s for g in groups.values() for s in g]),
+            end_section=True,
+        )
+    console.print(table)
+
+    console.print("\n[bold]Non-articles[/] (should be dropped as not-article):")
+    for page_id, reason in non_articles:
+        console.print(f"  {page_id}: {reason or 'KEPT'}")
+    console.print(f"\n[bold]Pages broadsheet fails on[/] ({len(failures)}):")
+    for page_id, reasons in failures:
+        console.print(
+            f"  {page_id}: " + "; ".join(reasons), markup=False, highlight=False
+        )
+
+    ours = [s.seconds for g in scores["broadsheet"].values() for s in g]
+    if "trafilatura" in scores:
+        theirs = [s.seconds for g in scores["trafilatura"].values() for s in g]
+        ratio = sum(ours) / sum(theirs) if sum(theirs) else float("nan")
+        console.print(
+            f"\n[bold]Time per page[/]: broadsheet {1000 * statistics.fmean(ours):.1f} ms "
+            f"(median {1000 * statistics.median(ours):.1f}), plain trafilatura "
+            f"{1000 * statistics.fmean(theirs):.1f} ms (median {1000 * statistics.median(theirs):.1f}); "
+            f"broadsheet / trafilatura = {ratio:.2f}"
+        )
+    if args.json:
+        args.json.write_text(
+            json.dumps(details, indent=1, ensure_ascii=False, default=str)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
