@@ -170,12 +170,13 @@ def _entry_url(entry: feedparser.FeedParserDict, base_url: str) -> str | None:
 
 def _entry_date(entry: feedparser.FeedParserDict) -> str | None:
     for key in ("published", "updated", "created"):
-        raw = entry.get(key)
+        # dict.get: FeedParserDict would map a missing "published" to "updated", warning
+        raw = dict.get(entry, key)
         if raw:
             iso = iso_date(raw)
             if iso:
                 return iso
-        parsed = entry.get(f"{key}_parsed")
+        parsed = dict.get(entry, f"{key}_parsed")
         if parsed:
             return datetime(*parsed[:6], tzinfo=UTC).isoformat()
     return None

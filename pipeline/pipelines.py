@@ -123,6 +123,9 @@ class Store:
     def open_spider(self) -> None:
         self.started = utc_now()
         self.store = STORES.acquire(self.key, self._open)
+        source = getattr(self.crawler.spider, "source", None)
+        if source is not None:
+            self.store.register_sources([source])
 
     def _open(self, stack: ExitStack) -> store_module.Store:
         if self.lock:

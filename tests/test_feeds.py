@@ -1,0 +1,183 @@
+"""Feed and sitemap parsing (pipeline.feeds): real feeds from tests/fixtures/feeds and
+the test site's own feeds and sitemaps."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.feeds import (
+    FeedError,
+    gunzip,
+    is_sitemap,
+    iso_date,
+    parse_feed,
+    parse_sitemap,
+    root_name,
+)
+from pipeline.items import Hints
+
+FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+SITE = Path(__file__).parent / "site"
+BASE = "http://127.0.0.1:8000"
+EXPECTED = json.loads((FEEDS / "expected.json").read_text(encoding="utf-8"))
+
+
+def site_file(path: str) -> bytes:
+    return (SITE / path).read_bytes().replace(b"{{base}}", BASE.encode())
+
+
+def utc(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+@pytest.mark.parametrize("name", ["rdf-science.rss", "heise.atom", "uol-latin1.rss"])
+def test_real_feeds_give_the_golden_links(name: str) -> None:
+    links = parse_feed((FEEDS / name).read_bytes(), "https://example.org/feed")
+    expected = EXPECTED[name]
+    assert len(links) == expected["count"]
+    assert [link.url for link in links] == expected["links"]
+
+
+@pytest.mark.parametrize("name", ["rdf-science.rss", "heise.atom"])
+def test_feed_dates_keep_their_offset_and_mean_the_golden_instant(name: str) -> None:
+    links = parse_feed((FEEDS / name).read_bytes(), "https://example.org/feed")
+    for link, golden in zip(links, EXPECTED[name]["iso_dates"], strict=True):
+        assert utc(link.hints.date) == utc(golden)
+    assert links[0].hints.date.endswith(("-07:00", "+01:00"))
+
+
+def test_latin1_feed_is_decoded_by_its_declared_charset() -> None:
+    links = parse_feed((FEEDS / "uol-latin1.rss").read_bytes(), "https://uol.com.br/")
+    assert links[0].hints.title == (
+        "Ibope: Bolsonaro perde de Haddad, Ciro e Alckmin em simulações de 2º turno"
+    )
+
+
+def test_feedburner_entries_give_the_original_link() -> None:
+    links = parse_feed((FEEDS / "feedburner.atom").read_bytes(), "https://x.org/")
+    expected = EXPECTED["feedburner.atom"]
+    assert len(links) == expected["count"]
+    assert expected["links"][0].startswith("http://feedproxy.google.com/")
+    assert links[0].url == (
+        "http://googleadsdeveloper.blogspot.com/2016/06/"
+        "adwords-and-dfp-java-client-library.html"
+    )
+    assert links[0].hints.keywords == ("adwords_api", "client_libraries", "dfp_api")
+
+
+def test_json_feed() -> None:
+    links = parse_feed((FEEDS / "npr.json").read_bytes(), "https://www.npr.org/")
+    assert len(links) == 25
+    assert links[0].hints == Hints(
+        title="Keller Rinaudo: How can delivery drones save lives?",
+        date="2021-10-29T10:26:00-04:00",
+    )
+
+
+def test_site_rss_feed_hints() -> None:
+    links = parse_feed(site_file("feeds/rss.xml"), f"{BASE}/feeds/rss.xml")
+    assert len(links) == 9
+    assert links[0].url == f"{BASE}/news/markets-rally.html"
+    assert links[0].hints == Hints(
+        title="Markets rally as inflation cools for a third month",
+        date="2025-03-14T09:30:00+05:30",
+        keywords=("Markets", "Inflation"),
+        lang="en",
+    )
+    assert links[3].url.endswith("?utm_source=rss&utm_medium=feed&fbclid=IwAR0abc123")
+
+
+def test_site_atom_feed_resolves_relative_links() -> None:
+    links = parse_feed(site_file("feeds/atom.xml"), f"{BASE}/feeds/atom.xml")
+    assert [link.url for link in links][:2] == [
+        f"{BASE}/news/startup-funding.html",
+        f"{BASE}/news/river-cleanup.html",
+    ]
+    assert links[0].hints.lang == "en"
+    assert (
+        links[1].hints.date == "2025-04-27T16:40:00+05:30"
+    )  # <updated> when no <published>
+
+
+def test_news_sitemap_in_the_https_namespace_gives_news_hints() -> None:
+    body = gzip.compress(site_file("sitemaps/news.xml"))
+    sitemap = parse_sitemap(body, f"{BASE}/sitemaps/news.xml.gz")
+    assert sitemap.kind == "urlset"
+    assert [link.url.rsplit("/", 1)[1] for link in sitemap.links] == [
+        "chess-championship.html",
+        "library-reopens.html",
+        "old-port-story.html",
+    ]
+    assert sitemap.links[0].hints == Hints(
+        title="Teenager wins national chess title with a round to spare",
+        date="2025-05-18T20:15:00+05:30",
+        keywords=("chess", "championship", "Chennai"),
+        lang="en",
+    )
+    assert sitemap.links[1].hints.date == "2025-07-02"  # a day stays a day
+
+
+def test_sitemap_index_lists_child_sitemaps_with_lastmod() -> None:
+    sitemap = parse_sitemap(site_file("sitemap-index.xml"), BASE)
+    assert sitemap.kind == "index"
+    assert [(link.url, link.lastmod) for link in sitemap.links] == [
+        (f"{BASE}/sitemaps/news.xml.gz", None),
+        (f"{BASE}/sitemaps/archive-2019.xml", "2019-12-31T23:59:00+05:30"),
+    ]
+
+
+def test_plain_gzipped_sitemap() -> None:
+    body = (FEEDS / "sitemaps-org.xml.gz").read_bytes()
+    sitemap = parse_sitemap(body, "https://www.sitemaps.org/sitemap.xml.gz")
+    assert sitemap.kind == "urlset"
+    assert len(sitemap.links) == 84
+    assert sitemap.links[0].url == "https://www.sitemaps.org/"
+    assert sitemap.links[0].lastmod == "2016-11-21"
+    assert sitemap.links[0].hints == Hints()
+
+
+def test_sitemap_without_namespace() -> None:
+    body = b"<urlset><url><loc>/a.html</loc></url><url><loc> </loc></url></urlset>"
+    sitemap = parse_sitemap(body, "https://news.example/sitemap.xml")
+    assert [link.url for link in sitemap.links] == ["https://news.example/a.html"]
+
+
+def test_root_name_tells_feeds_from_sitemaps() -> None:
+    assert root_name(site_file("feeds/rss.xml")) == "rss"
+    assert root_name(site_file("feeds/atom.xml")) == "feed"
+    assert root_name((FEEDS / "rdf-science.rss").read_bytes()) == "rdf"
+    assert is_sitemap((FEEDS / "sitemaps-org.xml.gz").read_bytes())
+    assert not is_sitemap(site_file("feeds/rss.xml"))
+    assert root_name(b'{"version": "https://jsonfeed.org/version/1"}') == "json"
+
+
+def test_unreadable_bodies_raise_feed_error() -> None:
+    with pytest.raises(FeedError, match="corrupt gzip"):
+        gunzip(b"\x1f\x8b\x08\x00garbage")
+    with pytest.raises(FeedError, match="once unzipped"):
+        gunzip(gzip.compress(b"x" * 2000), limit=1000)
+    with pytest.raises(FeedError, match="not a sitemap"):
+        parse_sitemap(site_file("feeds/rss.xml"), BASE)
+    with pytest.raises(FeedError, match="not a feed"):
+        parse_feed(b"<html><body><p>Hello</p></body></html>", BASE)
+    with pytest.raises(FeedError, match="not a JSON feed"):
+        parse_feed(b'{"items": 3}', BASE)
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("Fri, 14 Mar 2025 09:30:00 +0530", "2025-03-14T09:30:00+05:30"),
+        ("2025-03-14T09:30:00Z", "2025-03-14T09:30:00+00:00"),
+        ("2025-03-14", "2025-03-14"),
+        ("Seg, 24 Set 2018 19:42:40 -0300", None),
+        ("yesterday", None),
+    ],
+)
+def test_iso_date(raw: str, iso: str | None) -> None:
+    assert iso_date(raw) == iso
