@@ -1,0 +1,293 @@
+"""The news spider's callbacks on fake responses, as in Scrapy's own tests."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from scrapy import Request
+from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
+from scrapy.http import HtmlResponse, Response, XmlResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
+
+from pipeline.items import Hints, Page
+from pipeline.middlewares import retry_after
+from pipeline.sources import SourceError
+from spiders.news import NewsSpider, failure_reason, seen_urls
+
+SITE = Path(__file__).parent / "site"
+FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+BASE = "http://127.0.0.1:8000"
+
+
+def site_bytes(path: str) -> bytes:
+    return (SITE / path).read_bytes().replace(b"{{base}}", BASE.encode())
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        f"""
+[[source]]
+name = "ledger"
+domains = ["127.0.0.1"]
+feeds = ["{BASE}/feeds/rss.xml", "{BASE}/feeds/atom.xml"]
+sitemaps = ["{BASE}/sitemap-index.xml"]
+sections = [{{ url = "{BASE}/section/world.html", pattern = '/news/[a-z-]+\\.html$' }}]
+
+[[source]]
+name = "picky"
+domains = ["127.0.0.1"]
+feeds = ["{BASE}/feeds/rss.xml"]
+article_pattern = "/news/m[a-z-]+\\\\.html$"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def make_spider(sources: Path, name: str = "ledger", **settings: object) -> NewsSpider:
+    crawler = get_crawler(NewsSpider, {"BROADSHEET_SITEMAP_MAX_AGE": 3, **settings})
+    crawler.spider = NewsSpider.from_crawler(crawler, source=name, sources=str(sources))
+    crawler.stats.open_spider()
+    return crawler.spider
+
+
+def stat(spider: NewsSpider, key: str) -> int | None:
+    return spider.crawler.stats.get_value(f"broadsheet/{key}")
+
+
+def xml_response(
+    url: str, body: bytes, status: int = 200, kind: str = "feed"
+) -> Response:
+    request = Request(url, meta={"broadsheet": kind})
+    return XmlResponse(url=url, body=body, status=status, request=request)
+
+
+def collect(start) -> list[Request]:
+    async def run() -> list[Request]:
+        return [request async for request in start]
+
+    return asyncio.run(run())
+
+
+def test_start_requests_every_feed_sitemap_and_section(sources: Path) -> None:
+    spider = make_spider(sources)
+    requests = collect(spider.start())
+    assert [(r.url, r.meta["broadsheet"]) for r in requests] == [
+        (f"{BASE}/feeds/rss.xml", "feed"),
+        (f"{BASE}/feeds/atom.xml", "feed"),
+        (f"{BASE}/sitemap-index.xml", "sitemap"),
+        (f"{BASE}/section/world.html", "section"),
+    ]
+    assert all(r.meta["handle_httpstatus_list"] == [304] for r in requests)
+    assert requests[3].callback == spider.parse_section
+    assert spider.allowed_domains == ["127.0.0.1"]
+
+
+def test_spider_needs_a_known_source(sources: Path) -> None:
+    crawler = get_crawler(NewsSpider)
+    with pytest.raises(SourceError, match="needs a source"):
+        NewsSpider.from_crawler(crawler)
+    with pytest.raises(SourceError, match='unknown source "nope"'):
+        NewsSpider.from_crawler(crawler, source="nope", sources=str(sources))
+
+
+def test_rss_feed_yields_article_requests_with_hints(sources: Path) -> None:
+    spider = make_spider(sources)
+    response = xml_response(f"{BASE}/feeds/rss.xml", site_bytes("feeds/rss.xml"))
+    requests = list(spider.parse_listing(response))
+    assert len(requests) == 9
+    first = requests[0]
+    assert first.url == f"{BASE}/news/markets-rally.html"
+    assert first.meta["broadsheet"] == "article"
+    assert first.meta["hints"].date == "2025-03-14T09:30:00+05:30"
+    assert first.callback == spider.parse_article
+    assert first.errback == spider.failed
+    assert stat(spider, "links") == 9
+
+
+def test_atom_feed_skips_links_outside_the_source_domains(sources: Path) -> None:
+    spider = make_spider(sources)
+    response = xml_response(f"{BASE}/feeds/atom.xml", site_bytes("feeds/atom.xml"))
+    urls = [r.url for r in spider.parse_listing(response)]
+    assert f"{BASE}/amp/news/markets-rally.html" in urls
+    assert not any("elsewhere.invalid" in url for url in urls)
+    assert stat(spider, "offsite") == 1
+
+
+def test_article_pattern_filters_feed_links(sources: Path) -> None:
+    spider = make_spider(sources, name="picky")
+    response = xml_response(f"{BASE}/feeds/rss.xml", site_bytes("feeds/rss.xml"))
+    urls = [r.url.rsplit("/", 1)[1] for r in spider.parse_listing(response)]
+    assert urls == [
+        "markets-rally.html",
+        "monsoon-reservoirs.html",
+        "metro-line-opens.html",
+    ]
+
+
+def test_rdf_feed_from_a_url_named_as_a_sitemap_is_still_read(sources: Path) -> None:
+    spider = make_spider(sources)
+    body = (FEEDS / "rdf-science.rss").read_bytes()
+    response = xml_response(f"{BASE}/sitemap-index.xml", body, kind="sitemap")
+    requests = list(spider.parse_listing(response))
+    assert stat(spider, "links") == 69
+    assert stat(spider, "offsite") == 69  # science.sciencemag.org is not the source's
+    assert requests == []
+
+
+def test_not_modified_listing_yields_nothing(sources: Path) -> None:
+    spider = make_spider(sources)
+    response = xml_response(f"{BASE}/feeds/rss.xml", b"", status=304)
+    assert list(spider.parse_listing(response)) == []
+    assert stat(spider, "not-modified") == 1
+    assert stat(spider, "listings") is None
+
+
+def test_unreadable_listing_is_counted_not_raised(sources: Path) -> None:
+    spider = make_spider(sources)
+    response = xml_response(f"{BASE}/feeds/rss.xml", b"\x1f\x8bnot really gzip")
+    assert list(spider.parse_listing(response)) == []
+    assert stat(spider, "unreadable-listing") == 1
+
+
+def test_gzipped_news_sitemap_gives_article_requests_with_news_hints(
+    sources: Path,
+) -> None:
+    spider = make_spider(sources)
+    url = f"{BASE}/sitemaps/news.xml.gz"
+    body = gzip.compress(site_bytes("sitemaps/news.xml"))
+    response = Response(url=url, body=body, request=Request(url))
+    requests = list(spider.parse_listing(response))
+    assert [r.url.rsplit("/", 1)[1] for r in requests] == [
+        "chess-championship.html",
+        "library-reopens.html",
+        "old-port-story.html",
+    ]
+    assert requests[0].meta["hints"] == Hints(
+        title="Teenager wins national chess title with a round to spare",
+        date="2025-05-18T20:15:00+05:30",
+        keywords=("chess", "championship", "Chennai"),
+        lang="en",
+    )
+
+
+def test_sitemap_index_follows_fresh_child_sitemaps_only(sources: Path) -> None:
+    spider = make_spider(sources)
+    response = xml_response(
+        f"{BASE}/sitemap-index.xml", site_bytes("sitemap-index.xml")
+    )
+    requests = list(spider.parse_listing(response))
+    assert [(r.url, r.meta["broadsheet"]) for r in requests] == [
+        (f"{BASE}/sitemaps/news.xml.gz", "sitemap")
+    ]
+    assert stat(spider, "stale-sitemap-links") == 1
+
+
+def test_sitemap_age_limit_can_be_turned_off(sources: Path) -> None:
+    spider = make_spider(sources, BROADSHEET_SITEMAP_MAX_AGE=0)
+    response = xml_response(
+        f"{BASE}/sitemap-index.xml", site_bytes("sitemap-index.xml")
+    )
+    assert len(list(spider.parse_listing(response))) == 2
+
+
+def test_section_page_yields_matching_links_once(sources: Path) -> None:
+    spider = make_spider(sources)
+    url = f"{BASE}/section/world.html"
+    response = HtmlResponse(
+        url=url,
+        body=site_bytes("section/world.html"),
+        request=Request(url, meta={"pattern": r"/news/[a-z-]+\.html$"}),
+    )
+    urls = [r.url for r in spider.parse_section(response)]
+    assert urls == [
+        f"{BASE}/news/port-expansion.html",
+        f"{BASE}/news/chess-championship.html",
+    ]
+
+
+def test_article_response_becomes_a_page_with_hints_and_redirects(
+    sources: Path,
+) -> None:
+    spider = make_spider(sources)
+    hints = Hints(title="Port expansion", date="2025-03-30T13:10:00+05:30")
+    final = f"{BASE}/news/port-expansion.html"
+    request = Request(
+        final,
+        meta={
+            "broadsheet": "article",
+            "hints": hints,
+            "redirect_urls": [f"{BASE}/news/old-port-story.html"],
+        },
+    )
+    body = site_bytes("news/port-expansion.html")
+    response = HtmlResponse(
+        url=final,
+        body=body,
+        headers={"Content-Type": "text/html; charset=utf-8", "ETag": '"x"'},
+        request=request,
+    )
+    (page,) = spider.parse_article(response)
+    assert isinstance(page, Page)
+    assert page.url == final
+    assert page.body == body
+    assert page.source == "ledger"
+    assert page.hints == hints
+    assert page.seen_urls == (f"{BASE}/news/old-port-story.html",)
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.headers["etag"] == '"x"'
+    assert page.fetched_at.endswith("+00:00")
+    assert stat(spider, "pages") == 1
+
+
+def test_seen_urls_is_empty_without_redirects() -> None:
+    url = f"{BASE}/news/a.html"
+    assert seen_urls(HtmlResponse(url=url, body=b"", request=Request(url))) == ()
+
+
+def failure(error: Exception, url: str = f"{BASE}/news/a.html") -> Failure:
+    result = Failure(error)
+    result.request = Request(url, meta={"broadsheet": "article"})
+    return result
+
+
+def test_failure_reasons_are_short_slugs() -> None:
+    url = f"{BASE}/news/a.html"
+    missing = HtmlResponse(url=url, status=404, body=b"", request=Request(url))
+    assert failure_reason(failure(HttpError(missing, "Ignoring"))) == "http-404"
+    assert failure_reason(failure(IgnoreRequest("Forbidden by robots.txt"))) == "robots"
+    assert (
+        failure_reason(failure(IgnoreRequest("max redirections reached")))
+        == "redirect-loop"
+    )
+    assert failure_reason(failure(DownloadTimeoutError("took longer"))) == "timeout"
+    assert failure_reason(failure(ValueError("odd"))) == "value-error"
+
+
+def test_failed_request_is_counted_once(sources: Path) -> None:
+    spider = make_spider(sources)
+    spider.failed(failure(DownloadTimeoutError("took longer")))
+    assert stat(spider, "failed/timeout") == 1
+    skipped = failure(IgnoreRequest("skipped (known)"))
+    skipped.request.meta["broadsheet_skipped"] = "known"
+    spider.failed(skipped)
+    assert stat(spider, "failed/ignored") is None
+
+
+def test_retry_after_header() -> None:
+    assert retry_after(b"7") == 7
+    assert retry_after(None) is None
+    assert retry_after(b"soon") is None
+    later = datetime.now(UTC) + timedelta(seconds=30)
+    assert 25 <= retry_after(format_datetime(later, usegmt=True).encode()) <= 31
+    earlier = datetime.now(UTC) - timedelta(seconds=30)
+    assert retry_after(format_datetime(earlier, usegmt=True).encode()) == 0
