@@ -673,7 +673,12 @@ def clean_body(body_md: str, base_url: str) -> str:
             out += lines
             if kind == "open-fence":
                 out.append(_fence_marker(lines[0]))
-    return "\n".join(out).strip()
+    text = "\n".join(out).strip()
+    if not text or _fence_marker(out[0]):
+        return text
+    # Stripping can bring a paragraph's first line to column 0: it must not open a fence.
+    first, newline, rest = text.partition("\n")
+    return _tidy_line(first) + newline + rest
 
 
 # -- checking a rendered file -------------------------------------------------
