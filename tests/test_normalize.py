@@ -233,9 +233,7 @@ def test_bad_layout_files_name_the_file_and_key(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(LayoutError) as raised:
         load_layout(path)
-    assert str(raised.value) == f"{path}: {message}" or (
-        str(raised.value).startswith(f"{path}: {message}")
-    )
+    assert str(raised.value).startswith(f"{path}: {message}")
     assert isinstance(raised.value, BroadsheetError)
 
 
