@@ -160,7 +160,7 @@ class Store:
             )  # a canonical tag pointing at the home page
         body = normalize.clean_body(article.body_md, url)
         prepared = replace(article, url=url, body_md=body)
-        summary = normalize.front_matter(prepared, self.layout)["summary"]
+        summary = normalize.summary_for(prepared)
         return replace(prepared, summary=summary)
 
     def add(self, article: Article) -> Outcome:
