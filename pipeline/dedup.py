@@ -25,6 +25,8 @@ from datasketch.lsh import _optimal_param
 from sqlite_utils import Database
 from w3lib.url import canonicalize_url
 
+from pipeline.schema import transaction
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 TRACKING_PARAMS = re.compile(
     r"^(utm_\w*|fbclid|gclid|gclsrc|dclid|msclkid|yclid|igshid|mc_cid|mc_eid|_ga|_gl|"
@@ -128,7 +130,33 @@ class NearDuplicates:
         self.db = db
         self.threshold = threshold
         self.num_perm = num_perm
-        self.bands, self.rows = _optimal_param(threshold, num_perm, 0.5, 0.5)
+        # Weighted against false negatives: a missed near-duplicate becomes a second
+        # story, while a false candidate only costs one exact Jaccard check.
+        self.bands, self.rows = _optimal_param(threshold, num_perm, 0.05, 0.95)
+        self._match_stored_bands()
+
+    def _match_stored_bands(self) -> None:
+        """Rebuild the bands from the stored signatures if they were cut another way."""
+        layout = f"{self.num_perm}:{self.bands}x{self.rows}"
+        row = self.db.execute(
+            "SELECT value FROM settings WHERE key = 'lsh_bands'"
+        ).fetchone()
+        if row and row[0] == layout:
+            return
+        with transaction(self.db):
+            self.db.execute("DELETE FROM lsh_bands")
+            for article_id, signature in self.db.execute(
+                "SELECT article_id, signature FROM minhashes"
+            ).fetchall():
+                minhash = MinHash(
+                    num_perm=self.num_perm,
+                    hashvalues=np.frombuffer(signature, dtype=np.uint64),
+                )
+                self._insert_bands(article_id, minhash)
+            self.db.execute(
+                "INSERT OR REPLACE INTO settings (key, value) VALUES ('lsh_bands', ?)",
+                (layout,),
+            )
 
     def signature(self, shingle_set: set[str]) -> MinHash | None:
         if len(shingle_set) < self.MIN_SHINGLES:
@@ -176,6 +204,9 @@ class NearDuplicates:
             (article_id, minhash.hashvalues.astype(np.uint64).tobytes()),
         )
         self.db.execute("DELETE FROM lsh_bands WHERE article_id = ?", (article_id,))
+        self._insert_bands(article_id, minhash)
+
+    def _insert_bands(self, article_id: int, minhash: MinHash) -> None:
         self.db.conn.executemany(
             "INSERT INTO lsh_bands (band, key, article_id) VALUES (?, ?, ?)",
             [(band, key, article_id) for band, key in self._keys(minhash)],

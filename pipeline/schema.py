@@ -129,6 +129,7 @@ def _v2(db: Database) -> None:
     db.execute("CREATE INDEX idx_lsh_bands_band_key ON lsh_bands (band, key)")
     db.execute("CREATE INDEX idx_lsh_bands_article ON lsh_bands (article_id)")
     db["pending_files"].create({"path": str, "since": str}, pk="path")
+    db["settings"].create({"key": str, "value": str}, pk="key")
     db["feed_state"].create(
         {"url": str, "etag": str, "last_modified": str, "checked": str}, pk="url"
     )

@@ -132,3 +132,35 @@ def test_threshold_is_validated(tmp_path):
     db = Database(tmp_path / "t.db")
     with pytest.raises(ValueError, match="threshold"):
         NearDuplicates(db, threshold=1.5)
+
+
+def test_a_new_threshold_rebuilds_the_persisted_bands(tmp_path):
+    db = Database(tmp_path / "t.db")
+    migrate(db)
+    paragraphs = [p for p in _reference_body().split("\n\n") if len(p.split()) > 8]
+    original = "\n\n".join(paragraphs)
+    db["articles"].insert(
+        {
+            "id": 1,
+            "url": "https://a/1",
+            "source": "a",
+            "title": "t",
+            "text": original,
+            "content_hash": content_hash(original),
+            "first_seen": "x",
+            "last_seen": "x",
+        }
+    )
+    index = NearDuplicates(db, threshold=0.8)
+    index.add(1, index.signature(shingles(original)))
+    layout_before = db.execute(
+        "SELECT value FROM settings WHERE key = 'lsh_bands'"
+    ).fetchone()[0]
+    reopened = NearDuplicates(db, threshold=0.6)
+    assert (
+        db.execute("SELECT value FROM settings WHERE key = 'lsh_bands'").fetchone()[0]
+        != layout_before
+    )
+    assert db.execute("SELECT count(*) FROM lsh_bands").fetchone()[0] == reopened.bands
+    copy = shingles("\n\n".join(paragraphs[:-2]))
+    assert reopened.best_match(copy, reopened.signature(copy))[0] == 1
