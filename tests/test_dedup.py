@@ -153,6 +153,7 @@ def test_a_new_threshold_rebuilds_the_persisted_bands(tmp_path):
     )
     index = NearDuplicates(db, threshold=0.8)
     index.add(1, index.signature(shingles(original)))
+    db.conn.commit()
     layout_before = db.execute(
         "SELECT value FROM settings WHERE key = 'lsh_bands'"
     ).fetchone()[0]
