@@ -165,8 +165,8 @@ class NearDuplicates:
         minhash.update_batch([s.encode("utf-8") for s in shingle_set])
         return minhash
 
-    def _keys(self, minhash: MinHash) -> Iterable[tuple[int, int]]:
-        values = minhash.hashvalues
+    def _keys(self, values: np.ndarray) -> Iterable[tuple[int, int]]:
+        values = values.astype(np.uint64, copy=False)
         for band in range(self.bands):
             chunk = values[band * self.rows : (band + 1) * self.rows].tobytes()
             digest = hashlib.blake2b(chunk, digest_size=8).digest()
@@ -174,7 +174,7 @@ class NearDuplicates:
 
     def candidates(self, minhash: MinHash) -> list[int]:
         found: set[int] = set()
-        for band, key in self._keys(minhash):
+        for band, key in self._keys(minhash.hashvalues):
             rows = self.db.execute(
                 "SELECT article_id FROM lsh_bands WHERE band = ? AND key = ?",
                 (band, key),
@@ -204,10 +204,10 @@ class NearDuplicates:
             (article_id, minhash.hashvalues.astype(np.uint64).tobytes()),
         )
         self.db.execute("DELETE FROM lsh_bands WHERE article_id = ?", (article_id,))
-        self._insert_bands(article_id, minhash)
+        self._insert_bands(article_id, minhash.hashvalues)
 
-    def _insert_bands(self, article_id: int, minhash: MinHash) -> None:
+    def _insert_bands(self, article_id: int, values: np.ndarray) -> None:
         self.db.conn.executemany(
             "INSERT INTO lsh_bands (band, key, article_id) VALUES (?, ?, ?)",
-            [(band, key, article_id) for band, key in self._keys(minhash)],
+            [(band, key, article_id) for band, key in self._keys(values)],
         )
