@@ -148,11 +148,9 @@ class NearDuplicates:
             for article_id, signature in self.db.execute(
                 "SELECT article_id, signature FROM minhashes"
             ).fetchall():
-                minhash = MinHash(
-                    num_perm=self.num_perm,
-                    hashvalues=np.frombuffer(signature, dtype=np.uint64),
+                self._insert_bands(
+                    article_id, np.frombuffer(signature, dtype=np.uint64)
                 )
-                self._insert_bands(article_id, minhash)
             self.db.execute(
                 "INSERT OR REPLACE INTO settings (key, value) VALUES ('lsh_bands', ?)",
                 (layout,),
