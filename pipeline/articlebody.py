@@ -18,6 +18,7 @@ import html
 import re
 
 from pipeline.htmlmd import Block, escape
+from pipeline.wordcount import count_words
 
 MIN_WORDS = 40
 GOOD_COVERAGE = 0.6
@@ -38,7 +39,7 @@ def article_body(value: object) -> str | None:
         html.unescape(TAGS.sub("\n", value)) if "<" in value else html.unescape(value)
     )
     text = text.replace("\r", "\n").strip()
-    return text if len(WORD.findall(text)) >= MIN_WORDS else None
+    return text if count_words(text) >= MIN_WORDS else None
 
 
 def shingles(text: str, size: int = 3) -> set[tuple[str, ...]]:
@@ -59,7 +60,7 @@ def coverage(reference: str, text: str) -> float:
 def blocks_from_text(text: str) -> list[Block]:
     """Paragraph blocks from plain text: its lines, or groups of three sentences."""
     paragraphs = [p for p in PARAGRAPHS.split(text) if p.strip()]
-    if len(paragraphs) == 1 and len(WORD.findall(text)) > 120:
+    if len(paragraphs) == 1 and count_words(text) > 120:
         sentences = SENTENCE_END.split(paragraphs[0])
         paragraphs = [
             " ".join(sentences[i : i + 3]) for i in range(0, len(sentences), 3)

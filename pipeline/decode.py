@@ -7,10 +7,10 @@ Order of evidence, strongest first (WHATWG puts a byte-order mark before the hea
 3. ``<meta charset>`` or ``<meta http-equiv="Content-Type">`` (or an XML declaration);
 4. detection: strict UTF-8 first, then charset-normalizer, then windows-1252.
 
-Two kinds of mislabelling are corrected: a page declared as a Western single-byte
-charset (latin-1, windows-1252, ascii) whose bytes are valid multi-byte UTF-8 is read
-as UTF-8 (e.g. Devanagari declared latin-1), and a page declared UTF-8 whose bytes
-are not is detected instead. Bodies that are not text are refused with
+Two kinds of mislabelling are corrected: a page declared as another charset whose
+non-ASCII bytes are valid UTF-8 is read as UTF-8 (e.g. Devanagari declared latin-1,
+Chinese declared gb2312: random bytes of another charset are almost never valid
+multi-byte UTF-8), and a page declared UTF-8 whose bytes are not is detected instead. Bodies that are not text are refused with
 :class:`~pipeline.errors.Dropped`: ``empty``, ``binary`` (file magic, NUL bytes,
 undecodable bytes), ``not-html`` (a non-text content type), ``too-large``.
 """
@@ -54,7 +54,6 @@ MAGIC = {
     b"\x7fELF": "ELF",
 }
 RIFF_KINDS = (b"WEBP", b"WAVE", b"AVI ")
-WESTERN = {"cp1252", "latin-1", "iso8859-1", "ascii"}
 TEXT_TYPES = re.compile(r"^\s*(text/|application/(xhtml\+xml|xml)\b|$)", re.I)
 BINARY_TYPES = re.compile(
     r"^\s*(image|audio|video|font)/|^\s*application/(pdf|zip|octet-stream|gzip|x-)",
@@ -105,7 +104,7 @@ def choose_encoding(body: bytes, content_type: str = "") -> tuple[str, str]:
         if not declared:
             continue
         encoding = resolve_encoding(declared) or declared
-        if encoding in WESTERN and not body.isascii() and _is_utf8(body):
+        if encoding != "utf-8" and not body.isascii() and _is_utf8(body):
             return "utf-8", f"{evidence} (mislabelled {declared})"
         if encoding == "utf-8" and not _is_utf8(body):
             return _detect(body), f"{evidence} (mislabelled {declared})"

@@ -29,7 +29,6 @@ is handed to trafilatura for the body (trafilatura copies it before cleaning). S
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import htmldate
@@ -47,6 +46,7 @@ from pipeline.htmlmd import Block, join_blocks, to_blocks
 from pipeline.items import Article, Page
 from pipeline.jsonld import LinkedData, read_linked_data
 from pipeline.sources import Source, SourceError
+from pipeline.wordcount import count_words
 
 try:
     import py3langid
@@ -54,7 +54,6 @@ except ImportError:  # language detection is optional: declared or source lang t
     py3langid = None
 
 MIN_WORDS = 40
-WORD = re.compile(r"\w+")
 TRAFILATURA_OPTIONS = {
     "include_comments": False,
     "include_formatting": True,
@@ -194,7 +193,6 @@ def extract(page: Page, source: Source | None = None) -> Article:
     url = page.url
     meta = metadata.Meta.of(tree)
     linked = read_linked_data(tree)
-    pagekind.check_before(url, meta, linked)
     names = metadata.site_names(meta, linked, url)
     title = metadata.read_title(tree, meta, linked, url) or (page.hints.title or "")
     authors = read_authors(tree, meta, linked, names)
@@ -202,6 +200,7 @@ def extract(page: Page, source: Source | None = None) -> Article:
     modified_candidates = metadata.modified_strings(meta, linked)
     declared = metadata.declared_lang(tree, meta, linked)
     canonical = metadata.read_canonical(tree, meta, url)
+    pagekind.check_before(url or canonical, meta, linked)
     description = metadata.read_description(meta)
     image = metadata.read_image(tree, meta, linked, url)
 
@@ -209,8 +208,8 @@ def extract(page: Page, source: Source | None = None) -> Article:
     lift_captions(work)
     blocks, body = extract_body(work, url, title, linked)
     body_md, text = join_blocks(blocks)
-    words = len(WORD.findall(text))
-    pagekind.check_after(meta, linked, words, body, url)
+    words = count_words(text)
+    pagekind.check_after(meta, linked, blocks, body, url)
     if words < MIN_WORDS:
         raise Dropped("no-text", f"{words} words of body text")
 

@@ -8,6 +8,7 @@ visible page.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -80,7 +81,11 @@ class Meta:
 
 
 def clean_text(value: str | None) -> str:
-    return WS.sub(" ", value or "").strip()
+    """Whitespace collapsed, HTML entities left in attribute values decoded."""
+    text = value or ""
+    if "&" in text:
+        text = html.unescape(text)
+    return WS.sub(" ", text).strip()
 
 
 def site_names(meta: Meta, linked: LinkedData, url: str) -> list[str]:
@@ -141,7 +146,11 @@ def strip_site_name(title: str, names: list[str]) -> str:
 
 
 def read_title(tree: HtmlElement, meta: Meta, linked: LinkedData, url: str) -> str:
-    """Headline: JSON-LD headline, og:title, h1, <title>; site names removed."""
+    """Headline: JSON-LD headline, og:title, first <h1>, <title>; site names removed.
+
+    Measured on the corpus, this order beats preferring the visible <h1>: headings
+    carry kickers and logos more often than the structured titles carry SEO text.
+    """
     names = site_names(meta, linked, url)
     h1 = next((clean_text(h.text_content()) for h in tree.iter("h1")), "")
     candidates = [
@@ -288,7 +297,7 @@ def read_canonical(tree: HtmlElement, meta: Meta, url: str) -> str:
         if not resolved:
             continue
         parts = urlsplit(resolved)
-        if _site(parts.hostname or "") != _site(page.hostname or ""):
+        if page.hostname and _site(parts.hostname or "") != _site(page.hostname):
             continue
         if parts.path in {"", "/"} and page.path not in {"", "/"}:
             continue  # a canonical pointing at the home page is a template error

@@ -13,11 +13,14 @@ from urllib.parse import urlsplit
 from lxml.etree import _Element
 
 from pipeline.errors import Dropped
+from pipeline.htmlmd import Block
 from pipeline.jsonld import LinkedData, node_types
 from pipeline.metadata import Meta
+from pipeline.wordcount import count_words
 
+# a listing segment as the last or next-to-last part of the path: /tag/india/, /author/x
 LISTING_PATH = re.compile(
-    r"/(tags?|topics?|categor(y|ies)|authors?|section|sections|archive|search|page/\d+)(/|$)",
+    r"/(tags?|topics?|categor(y|ies)|authors?|sections?|archives?|search|page)(/[^/]+)?/?$",
     re.I,
 )
 HOME_PATH = re.compile(
@@ -49,17 +52,22 @@ def link_share(body: _Element | None) -> float:
     """Share of the extracted text that is link text."""
     if body is None:
         return 0.0
-    total = len("".join(body.itertext()).split())
+    total = count_words("".join(body.itertext()))
     if not total:
         return 0.0
-    linked = sum(len("".join(ref.itertext()).split()) for ref in body.iter("ref"))
+    linked = sum(count_words("".join(ref.itertext())) for ref in body.iter("ref"))
     return linked / total
 
 
 def check_after(
-    meta: Meta, linked: LinkedData, words: int, body: _Element | None, url: str
+    meta: Meta,
+    linked: LinkedData,
+    blocks: list[Block],
+    body: _Element | None,
+    url: str,
 ) -> None:
     """Refuse pages whose extracted text shows they are not one story."""
+    words = sum(count_words(b.text) for b in blocks)
     article_types = node_types(linked.article) if linked.article else set()
     og_type = (meta.first("og:type") or "").lower()
     if words < STUB_WORDS:
@@ -72,5 +80,7 @@ def check_after(
             raise Dropped("not-article", "video page")
         if og_type.startswith("video"):
             raise Dropped("not-article", "video page")
-    if not article_types and og_type != "article" and link_share(body) > 0.5:
+    if article_types or og_type == "article":
+        return
+    if link_share(body) > 0.5:
         raise Dropped("not-article", f"index page: mostly links {url}")
