@@ -353,3 +353,43 @@ def crawl(
         click.echo(f"{name}: failing: {message}", err=True)
     if failing and len(failing) == len(results):
         sys.exit(1)
+
+
+@cli.command()
+@click.option(
+    "--output",
+    "output_dir",
+    default=Path("output/demo"),
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the demo's broadsheet.db and content/",
+)
+def demo(output_dir: Path) -> None:
+    """Crawl a bundled sample news site served on 127.0.0.1: no network needed.
+
+    Shows the whole pipeline (robots.txt, feed, news sitemap, extraction,
+    deduplication, markdown, SQLite) in a few seconds.
+
+    \b
+        broadsheet demo
+        broadsheet serve --output output/demo
+    """
+    import tempfile
+
+    from pipeline import crawl as crawling
+    from pipeline.demo import QUIET_SETTINGS, serve_site, sources_file
+    from pipeline.sources import load_sources
+
+    with reporting(), tempfile.TemporaryDirectory() as folder, serve_site() as base:
+        click.echo(f"serving the demo site at {base}/ and crawling it into {output_dir}", err=True)
+        path = sources_file(base, Path(folder))
+        settings = crawling.crawl_settings(output_dir, path, overrides=dict(QUIET_SETTINGS))
+        settings.set("BROADSHEET_LOCK_HELD", True, priority="cmdline")
+        settings.set("BROADSHEET_COMMAND", "broadsheet demo", priority="cmdline")
+        with output_lock(output_dir):
+            results = crawling.crawl(list(load_sources(path).values()), settings)
+    if any(status == "failing" for status, _ in results.values()):
+        sys.exit(1)
+    click.echo(f"markdown files: {output_dir / 'content'}")
+    click.echo(f"database:       {output_dir / 'broadsheet.db'}")
+    click.echo(f"explore it:     broadsheet serve --output {output_dir}")

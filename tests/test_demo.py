@@ -1,0 +1,50 @@
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from pipeline.normalize import check_document
+
+REPO = Path(__file__).parent.parent
+
+
+def test_demo_crawls_the_bundled_site_end_to_end(tmp_path):
+    output = tmp_path / "demo"
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "demo", "--output", str(output)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "4 new" in result.stderr
+    assert "1 near-duplicate" in result.stderr
+    assert f"broadsheet serve --output {output}" in result.stdout
+    db = Database(output / "broadsheet.db")
+    port = {
+        "Cabinet clears southern port expansion",
+        "Port expansion wins final approval",
+    }
+    stories = {
+        t
+        for (t,) in db.execute("SELECT title FROM articles WHERE duplicate_of IS NULL")
+    }
+    assert stories - port == {
+        "Central library reopens with longer hours",
+        "Harbour ferry returns after two-year pause",
+        "Late rains top up the state's reservoirs",
+    }
+    # The wire story is stored once; which copy arrived first depends on the download order.
+    [(copy, original)] = db.execute(
+        "SELECT a.title, b.title FROM articles a JOIN articles b ON a.duplicate_of = b.id"
+    ).fetchall()
+    assert {copy, original} == port
+    files = sorted((output / "content").rglob("*.md"))
+    assert len(files) == 4
+    for path in files:
+        assert check_document(path.read_text(encoding="utf-8")) == [], path
+    assert db["crawls"].count == 1
+    assert next(db["crawls"].rows)["status"] == "ok"
