@@ -64,6 +64,12 @@ EXTENSIONS = {
     "pipeline.middlewares.QuietLogs": 0,
 }
 
+# With BROADSHEET_REDIS_URL set, crawlers share a Redis frontier and push articles to
+# Redis for `broadsheet load` (pipeline/frontier.py); otherwise this add-on does nothing.
+ADDONS = {
+    "pipeline.frontier.RedisFrontier": 0,
+}
+
 LOG_LEVEL = "INFO"
 LOG_FORMATTER = "pipeline.pipelines.LogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -86,3 +92,4 @@ BROADSHEET_SITEMAP_MAX_AGE = 3.0  # days: older sitemap entries (by lastmod) are
 BROADSHEET_COMMAND = "scrapy crawl"  # what the crawls table says started the run
 BROADSHEET_RUN_ID = ""  # groups the sources of one run; empty: one is made up
 BROADSHEET_LOCK_HELD = False  # the caller holds the output lock already
+BROADSHEET_REDIS_URL = ""  # redis://HOST:PORT/DB: shared frontier, items to Redis

@@ -1,0 +1,273 @@
+"""Many crawler processes, one frontier: scrapy-redis wired for broadsheet.
+
+Set ``BROADSHEET_REDIS_URL`` (``broadsheet crawl --redis URL``, or ``-s`` with
+``scrapy crawl`` and scrapyd; scrapy-redis's own ``REDIS_URL`` works too) and the
+:class:`RedisFrontier` add-on switches the crawl over:
+
+* :class:`SourceScheduler` (scrapy-redis's Scheduler, ``SCHEDULER_PERSIST``): one
+  request queue per source, ``broadsheet:<source>:requests``, shared by every process
+  crawling that source, on any machine;
+* :class:`ArticleDupeFilter`: article requests are checked against the source's
+  seen-set in Redis, ``broadsheet:<source>:seen``, which outlives runs, so an article
+  is requested once across processes and runs; feeds, sitemaps and section pages are
+  checked only against an in-memory set of the process, so every run reads them;
+* :class:`PushItems` replaces the Store pipeline: each extracted Article is pushed,
+  as JSON, to ``broadsheet:items`` for ``broadsheet load``, the single SQLite writer;
+  the crawler opens no database for writing and takes no output lock;
+* :class:`ForgetFailed` takes an article out of the seen-set again when it was not
+  fetched for a passing reason (``--limit``, timeout, network error, 5xx, 429).
+
+The seen-set holds :func:`fingerprint` of each article URL: one value for every
+variant of a URL (scheme, ``www.``, tracking parameters, AMP), as the store matches
+them. :func:`seed` fills it from an existing database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+from collections import defaultdict
+from pathlib import Path
+
+import redis
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.misc import load_object
+from scrapy_redis.connection import get_redis_from_settings
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.scheduler import Scheduler
+
+from pipeline.crawl import run_stats
+from pipeline.dedup import url_variants
+from pipeline.items import Article
+from pipeline.redisqueue import ITEMS, PREFIX, ReliableList, article_message
+from pipeline.redisqueue import crawl_message as run_message
+from pipeline.stats import print_summary, utc_now
+
+log = logging.getLogger(__name__)
+QUEUE_KEY = f"{PREFIX}:%(spider)s:requests"
+SEEN_KEY = f"{PREFIX}:%(spider)s:seen"
+SEED_BATCH = 1000
+
+
+def redis_url(settings: BaseSettings) -> str:
+    return settings.get("BROADSHEET_REDIS_URL") or settings.get("REDIS_URL") or ""
+
+
+def frontier_name(spider: Spider) -> str:
+    """The source a spider crawls (its queue and seen-set are per source)."""
+    source = getattr(spider, "source", None)
+    return getattr(source, "name", None) or spider.name
+
+
+def seen_key(source: str, settings: BaseSettings | None = None) -> str:
+    template = (settings.get("SCHEDULER_DUPEFILTER_KEY") if settings else None) or (
+        SEEN_KEY
+    )
+    return template % {"spider": source}
+
+
+def fingerprint(url: str) -> str:
+    """One value for every variant of an article URL, as the store matches them."""
+    return hashlib.sha1(min(url_variants(url)).encode()).hexdigest()
+
+
+class RedisFrontier:
+    """Scrapy add-on (``ADDONS``): with a Redis URL set, share the frontier, push items."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        url = redis_url(settings)
+        if not url:
+            return
+        for name, value in {
+            "REDIS_URL": url,
+            "SCHEDULER": "pipeline.frontier.SourceScheduler",
+            "DUPEFILTER_CLASS": "pipeline.frontier.ArticleDupeFilter",
+            "SCHEDULER_PERSIST": True,
+            "SCHEDULER_QUEUE_KEY": QUEUE_KEY,
+            "SCHEDULER_DUPEFILTER_KEY": SEEN_KEY,
+        }.items():
+            settings.set(name, value, priority="addon")
+        settings["ITEM_PIPELINES"]["pipeline.pipelines.Store"] = None
+        settings["ITEM_PIPELINES"]["pipeline.frontier.PushItems"] = 300
+        # feed_state lives in the loader's database: listings are fetched in full.
+        middlewares = settings["DOWNLOADER_MIDDLEWARES"]
+        middlewares["pipeline.middlewares.ConditionalListings"] = None
+        middlewares["pipeline.frontier.ForgetFailed"] = 50
+
+
+class SourceScheduler(Scheduler):
+    """scrapy-redis's Scheduler with its queue named after the source, not the spider
+    (and its stats kept without the ``spider`` argument current Scrapy deprecates)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SourceScheduler:
+        scheduler = cls.from_settings(crawler.settings)
+        scheduler.crawler_stats = crawler.stats
+        return scheduler
+
+    def enqueue_request(self, request: Request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.queue.push(request)
+        self.crawler_stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self) -> Request | None:
+        request = self.queue.pop(self.idle_before_close)
+        if request is not None:
+            self.crawler_stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def open(self, spider: Spider) -> None:
+        self.spider = spider
+        name = frontier_name(spider).replace("%", "%%")
+        self.queue = load_object(self.queue_cls)(
+            server=self.server,
+            spider=spider,
+            key=self.queue_key % {"spider": name},
+            serializer=self.serializer,
+        )
+        if not self.df:
+            self.df = load_object(self.dupefilter_cls).from_spider(spider)
+        if self.flush_on_start:
+            self.flush()
+        if len(self.queue):
+            spider.logger.info("resuming: %d requests queued in Redis", len(self.queue))
+
+
+class ArticleDupeFilter(RFPDupeFilter):
+    """Articles: the source's seen-set in Redis. Listings: this process only."""
+
+    def __init__(self, server: redis.Redis, key: str, debug: bool = False) -> None:
+        super().__init__(server, key, debug)
+        self.listings: set[str] = set()
+
+    @classmethod
+    def from_spider(cls, spider: Spider) -> ArticleDupeFilter:
+        settings = spider.settings
+        return cls(
+            get_redis_from_settings(settings),
+            key=seen_key(frontier_name(spider), settings),
+            debug=settings.getbool("DUPEFILTER_DEBUG"),
+        )
+
+    def request_seen(self, request: Request) -> bool:
+        if request.meta.get("broadsheet") == "article":
+            return self.server.sadd(self.key, fingerprint(request.url)) == 0
+        key = self.request_fingerprint(request)
+        if key in self.listings:
+            return True
+        self.listings.add(key)
+        return False
+
+    def close(self, reason: str = "") -> None:
+        """Keep the seen-set: it is what makes the next run incremental."""
+
+
+class ForgetFailed:
+    """Downloader middleware: an article not fetched for a passing reason is
+    removed from the seen-set, so that a later run requests it again."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.server = get_redis_from_settings(crawler.settings)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ForgetFailed:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status >= 500 or response.status == 429:
+            self.forget(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if not isinstance(exception, IgnoreRequest):
+            self.forget(request)  # timeout, network: the retries gave up
+        elif request.meta.get("broadsheet_skipped") == "limit":
+            self.forget(request)
+
+    def forget(self, request: Request) -> None:
+        if request.meta.get("broadsheet") != "article":
+            return
+        urls = {request.url, *request.meta.get("redirect_urls", ())}
+        key = seen_key(frontier_name(self.crawler.spider), self.crawler.settings)
+        self.server.srem(key, *(fingerprint(url) for url in urls))
+        self.crawler.stats.inc_value("broadsheet/forgotten")
+
+
+class PushItems:
+    """Item pipeline in place of Store: articles to ``broadsheet:items``, then the
+    run's ``crawls`` row, which ``broadsheet load`` writes with the articles."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.queue = ReliableList(get_redis_from_settings(settings), ITEMS)
+        command = settings.get("BROADSHEET_COMMAND") or "scrapy crawl"
+        self.command = command if "redis" in command else f"{command} --redis"
+        self.run_id = settings.get("BROADSHEET_RUN_ID") or utc_now()
+        self.started = utc_now()
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PushItems:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.started = utc_now()
+
+    def process_item(self, item: Article) -> Article:
+        self.queue.push(article_message(item))
+        self.crawler.stats.inc_value("broadsheet/outcome/queued")
+        return item
+
+    def closed(self, spider: Spider, reason: str) -> None:
+        name = frontier_name(spider)
+        stats = self.crawler.stats
+        run = run_stats(name, stats.get_stats(), reason, self.command, self.started)
+        queued = run.outcomes.pop("queued", 0)
+        if queued and not run.message:
+            run.message = f"{queued} articles queued for broadsheet load"
+        self.queue.push(run_message(run.as_row(self.run_id)))
+        stats.set_value("broadsheet/status", "failing" if run.broken else "ok")
+        stats.set_value("broadsheet/message", run.message)
+        print_summary([run], title=f"broadsheet crawl: {name} (into Redis)")
+
+
+# -- seeding ------------------------------------------------------------------
+
+
+def seed(
+    database: Path, client: redis.Redis, sources: set[str] | None = None
+) -> dict[str, int]:
+    """Put every URL stored in ``database`` into its source's seen-set.
+
+    Returns how many URLs were added per source (already present ones not counted).
+    """
+    conn = sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT u.url, a.source FROM urls u JOIN articles a ON a.id = u.article_id"
+        )
+        by_source: dict[str, set[str]] = defaultdict(set)
+        for url, source in rows:
+            if sources is None or source in sources:
+                by_source[source].add(fingerprint(url))
+    finally:
+        conn.close()
+    added: dict[str, int] = {}
+    for source, prints in sorted(by_source.items()):
+        values = sorted(prints)
+        added[source] = 0
+        for start in range(0, len(values), SEED_BATCH):
+            added[source] += client.sadd(
+                seen_key(source), *values[start : start + SEED_BATCH]
+            )
+    return added

@@ -1,0 +1,160 @@
+"""Reliable Redis lists between machines: what crawlers and workers hand to the loader.
+
+Keys (all under ``broadsheet:``)::
+
+    broadsheet:<source>:requests    scrapy-redis request queue of one source (frontier.py)
+    broadsheet:<source>:seen        fingerprints of the article URLs requested (frontier.py)
+    broadsheet:items                messages for ``broadsheet load``: articles, drops, run rows
+    broadsheet:items:processing     taken by the loader, not yet committed
+    broadsheet:pages                saved pages fanned out by ``broadsheet replay --redis``
+    broadsheet:pages:processing:<name>  taken by the ``broadsheet work`` named so, not done
+    broadsheet:<list>:rejected      messages that could not be read (kept for a look)
+
+A message is one JSON object with a ``kind``: ``article`` (``Article.to_dict()``),
+``page`` (``Page.to_dict()``, its body base64), ``dropped`` (source, reason, url) or
+``crawl`` (a ``crawls`` row written by a crawler). :class:`ReliableList` takes a message
+by moving it (LMOVE/BLMOVE) to the processing list and removes it (LREM) only once
+it has been handled; :meth:`ReliableList.recover` puts whatever a killed consumer
+left there back at the head of the list. Delivery is at-least-once: a consumer must
+be idempotent (``Store.add`` is).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from pipeline.errors import BroadsheetError
+from pipeline.items import Article, Page
+
+PREFIX = "broadsheet"
+ITEMS = f"{PREFIX}:items"
+PAGES = f"{PREFIX}:pages"
+KINDS = ("article", "page", "dropped", "crawl")
+
+
+class QueueError(BroadsheetError):
+    """Redis cannot be reached, or a message cannot be read."""
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for ``redis://HOST:PORT/DB``, checked with a PING."""
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=10)
+        client.ping()
+    except ValueError as error:
+        raise QueueError(
+            f'invalid Redis URL "{url}": {error} (e.g. redis://localhost:6379/0)'
+        ) from None
+    except redis.RedisError as error:
+        raise QueueError(f"cannot reach Redis at {url}: {error}") from None
+    return client
+
+
+# -- messages -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str
+    data: dict[str, Any]
+
+    def article(self) -> Article:
+        return Article.from_dict(self.data)
+
+    def page(self) -> Page:
+        data = dict(self.data)
+        data["body"] = base64.b64decode(data["body"])
+        return Page.from_dict(data)
+
+
+def article_message(article: Article) -> bytes:
+    return _encode("article", article.to_dict())
+
+
+def page_message(page: Page) -> bytes:
+    data = page.to_dict()
+    data["body"] = base64.b64encode(page.body).decode("ascii")
+    return _encode("page", data)
+
+
+def dropped_message(source: str, reason: str, url: str) -> bytes:
+    return _encode("dropped", {"source": source, "reason": reason, "url": url})
+
+
+def crawl_message(row: dict[str, Any]) -> bytes:
+    return _encode("crawl", row)
+
+
+def _encode(kind: str, data: dict[str, Any]) -> bytes:
+    return json.dumps({"kind": kind, "data": data}, ensure_ascii=False).encode()
+
+
+def decode(raw: bytes) -> Message:
+    """The message in ``raw``, or QueueError saying what is wrong with it."""
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise QueueError(f"not a JSON message: {error}") from None
+    if not isinstance(value, dict) or value.get("kind") not in KINDS:
+        raise QueueError(f"not a broadsheet message: {raw[:80]!r}")
+    if not isinstance(value.get("data"), dict):
+        raise QueueError(f"{value['kind']} message without data")
+    return Message(value["kind"], value["data"])
+
+
+# -- the list -----------------------------------------------------------------
+
+
+class ReliableList:
+    """A Redis list with a processing list beside it: take, then ack once done."""
+
+    def __init__(
+        self, client: redis.Redis, key: str, consumer: str | None = None
+    ) -> None:
+        self.client = client
+        self.key = key
+        # One processing list per consumer: a restarted consumer takes back its own.
+        self.processing = f"{key}:processing" + (f":{consumer}" if consumer else "")
+        self.rejected = f"{key}:rejected"
+
+    def push(self, *raw: bytes) -> None:
+        if raw:
+            self.client.rpush(self.key, *raw)
+
+    def take(self, timeout: float = 0) -> bytes | None:
+        """The oldest message, now in the processing list; None when there is none
+        (after waiting up to ``timeout`` seconds; 0: do not wait)."""
+        if timeout > 0:
+            return self.client.blmove(
+                self.key, self.processing, timeout, "LEFT", "RIGHT"
+            )
+        return self.client.lmove(self.key, self.processing, "LEFT", "RIGHT")
+
+    def ack(self, raw: bytes) -> None:
+        """Forget a message that has been handled."""
+        self.client.lrem(self.processing, 1, raw)
+
+    def reject(self, raw: bytes) -> None:
+        """Set aside a message that cannot be handled, so that it blocks nothing."""
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.rpush(self.rejected, raw)
+            pipe.lrem(self.processing, 1, raw)
+            pipe.execute()
+
+    def recover(self) -> int:
+        """Put back, in their order, the messages a killed consumer had taken."""
+        moved = 0
+        while self.client.lmove(self.processing, self.key, "RIGHT", "LEFT"):
+            moved += 1
+        return moved
+
+    def __len__(self) -> int:
+        return self.client.llen(self.key)
+
+    def pending(self) -> int:
+        return self.client.llen(self.processing)
