@@ -1,7 +1,7 @@
 """Benchmark inputs: the saved corpus pages, cycled to any count under distinct URLs.
 
-Pages come from ``../shared/corpus/html`` (``--corpus``) or, when it is absent, from
-``tests/fixtures/replay``. :func:`write_sample` lays ``count`` of them out in a folder
+Pages come from ``../shared/corpus/html`` (``--corpus``: the corpus or any folder of
+gzipped pages with a ``urls.tsv``) or, when it is absent, from ``tests/fixtures/replay``. :func:`write_sample` lays ``count`` of them out in a folder
 with a ``urls.tsv`` manifest, cycle ``n`` of a page getting the URL
 ``<its url>?cycle=n`` (``cycle`` is no tracking parameter, so every copy is a URL of its
 own): exactly what ``broadsheet replay`` reads.
@@ -31,7 +31,8 @@ class Saved:
 
 
 def saved_pages(corpus: Path | None = None) -> list[Saved]:
-    """The saved pages of the corpus (or of the test fixtures when it is absent)."""
+    """The saved pages of the corpus: a folder with ``index.csv`` (the development
+    corpus) or with a ``urls.tsv`` manifest; the test fixtures when it is neither."""
     corpus = CORPUS if corpus is None else corpus
     index = corpus / "index.csv"
     if index.is_file():
@@ -42,8 +43,9 @@ def saved_pages(corpus: Path | None = None) -> list[Saved]:
             for row in rows
             if row["url"] and (corpus / row["html_file"]).is_file()
         ]
-    manifest = read_manifest(FIXTURES)
-    return [Saved(FIXTURES / name, url) for name, url in sorted(manifest.items())]
+    folder = corpus if (corpus / MANIFEST).is_file() else FIXTURES
+    manifest = read_manifest(folder)
+    return [Saved(folder / name, url) for name, url in sorted(manifest.items())]
 
 
 def cycled_url(url: str, cycle: int) -> str:
