@@ -86,6 +86,9 @@ def open_database(path: Path) -> Database:
     """Open (creating) the SQLite file with broadsheet's pragmas, migrated."""
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"cannot use database {path}: {error}") from None
+    try:
         db = Database(conn)
         check_version(db)  # before anything, WAL included, changes the file
         db.execute("PRAGMA journal_mode = WAL")
@@ -93,8 +96,10 @@ def open_database(path: Path) -> Database:
         db.execute("PRAGMA foreign_keys = ON")
         migrate(db)
     except sqlite3.DatabaseError as error:
+        conn.close()  # a refused database keeps no -wal/-shm files beside it
         raise StoreError(f"cannot use database {path}: {error}") from None
     except SchemaError as error:
+        conn.close()
         raise StoreError(f"{path}: {error}") from None
     return db
 
