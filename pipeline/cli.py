@@ -85,6 +85,7 @@ def _progress(console: Console, total: int | None, label: str) -> Progress:
 @LAYOUT_OPTION
 @click.option("--workers", type=click.IntRange(0), help="Extraction processes (default: one per CPU; 0: in this process)")
 @click.option("--threshold", default=0.8, show_default=True, type=click.FloatRange(0.01, 1.0), help="Near-duplicate Jaccard threshold")
+@click.option("--redis", "redis_url", metavar="URL", help="Push the pages to this Redis (redis://HOST:PORT/DB) for `broadsheet work`")
 def replay(
     paths: tuple[Path, ...],
     source_name: str | None,
@@ -93,6 +94,7 @@ def replay(
     layout_file: Path | None,
     workers: int | None,
     threshold: float,
+    redis_url: str | None,
 ) -> None:
     """Run saved pages (HTML files, folders, WARC files) through the pipeline.
 
@@ -102,6 +104,7 @@ def replay(
     \b
         broadsheet replay saved/ --source business-standard
         broadsheet replay crawl-2026-11-22.warc.gz
+        broadsheet replay --redis redis://queue:6379/0 warc/
     """
     from pipeline.ingest import ingest
     from pipeline.normalize import load_layout
@@ -129,6 +132,16 @@ def replay(
         files = input_files(list(paths))
         if not files:
             raise click.ClickException(f"no saved pages or WARC files under {', '.join(map(str, paths))}")
+        if redis_url:
+            from pipeline.fanout import fan_out, print_fan_out
+            from pipeline.redisqueue import connect
+
+            with _progress(console, None, "queueing") as progress:
+                task = progress.add_task("pages", total=None)
+                pages = iter_pages(files, source_name, source_for)
+                counts = fan_out(pages, connect(redis_url), advance=lambda: progress.advance(task))
+            print_fan_out(counts, f"queued {len(files)} file(s) in {redis_url}", console)
+            return
         layout = load_layout(layout_file)
         with output_lock(output_dir), Store(output_dir, layout, threshold) as store:
             store.register_sources([*sources.values(), *([chosen] if chosen else [])])
@@ -307,6 +320,8 @@ def stats(output_dir: Path, as_json: bool) -> None:
 @click.option("--every", metavar="INTERVAL", help="Repeat in the foreground every INTERVAL (30m, 2h, 90s)")
 @click.option("--rounds", type=click.IntRange(1), help="With --every: stop after N rounds")
 @click.option("-s", "--set", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Scrapy or BROADSHEET_ setting (repeatable)")
+@click.option("--redis", "redis_url", metavar="URL", envvar="BROADSHEET_REDIS_URL", help="Share the frontier in this Redis (redis://HOST:PORT/DB) and push articles there for `broadsheet load`")
+@click.option("--seed-from", "seed_from", type=click.Path(file_okay=False, path_type=Path), help="With --redis: first mark every URL stored in this output folder as seen")
 def crawl(
     source_names: tuple[str, ...],
     sources_file: Path | None,
@@ -317,6 +332,8 @@ def crawl(
     every: str | None,
     rounds: int | None,
     setting_pairs: tuple[str, ...],
+    redis_url: str | None,
+    seed_from: Path | None,
 ) -> None:
     """Crawl the sources' feeds, sitemaps and sections into the output folder.
 
@@ -328,6 +345,7 @@ def crawl(
         broadsheet crawl --source business-standard --limit 20
         broadsheet crawl --every 30m --record warc/
         broadsheet crawl -s DOWNLOAD_DELAY=5 -s BROADSHEET_WORKERS=2
+        broadsheet crawl --redis redis://queue:6379/0 --seed-from output/
     """
     from pipeline import crawl as crawling
     from pipeline.sources import load_sources, select
@@ -342,12 +360,23 @@ def crawl(
             arguments += [f"--sources={sources_file}"] if sources_file else []
             arguments += [f"--limit={limit}"] if limit else []
             arguments += ["--refresh"] if refresh else []
+            arguments += [f"--redis={redis_url}"] if redis_url else []
             arguments += [f"--record={record_dir}"] if record_dir else []
             sys.exit(crawling.repeat(arguments, interval, rounds))
         settings = crawling.crawl_settings(output_dir, sources_file, limit, refresh, record_dir, overrides)
-        settings.set("BROADSHEET_LOCK_HELD", True, priority="cmdline")
-        with output_lock(output_dir):
-            results = crawling.crawl(chosen, settings)
+        if redis_url or overrides.get("BROADSHEET_REDIS_URL") or overrides.get("REDIS_URL"):
+            from pipeline.frontier import prepare_crawl
+
+            seeded = prepare_crawl(settings, redis_url, seed_from, refresh)
+            for name, count in seeded.items():
+                click.echo(f"{name}: {count} stored URL(s) marked as seen in Redis", err=True)
+            results = crawling.crawl(chosen, settings)  # no local store: no lock
+        elif seed_from:
+            raise click.ClickException("--seed-from needs --redis URL")
+        else:
+            settings.set("BROADSHEET_LOCK_HELD", True, priority="cmdline")
+            with output_lock(output_dir):
+                results = crawling.crawl(chosen, settings)
     failing = {name: message for name, (status, message) in results.items() if status == "failing"}
     for name, message in failing.items():
         click.echo(f"{name}: failing: {message}", err=True)
@@ -393,3 +422,78 @@ def demo(output_dir: Path) -> None:
     click.echo(f"markdown files: {output_dir / 'content'}")
     click.echo(f"database:       {output_dir / 'broadsheet.db'}")
     click.echo(f"explore it:     broadsheet serve --output {output_dir}")
+
+
+@cli.command()
+@click.option("--redis", "redis_url", metavar="URL", required=True, envvar="BROADSHEET_REDIS_URL", help="Redis holding the items (redis://HOST:PORT/DB)")
+@OUTPUT_OPTION
+@LAYOUT_OPTION
+@SOURCES_OPTION
+@click.option("--once", is_flag=True, help="Stop when the list is empty (for cron and tests)")
+@click.option("--seed", is_flag=True, help="First mark every URL stored in the output folder as seen in Redis")
+@click.option("--threshold", default=0.8, show_default=True, type=click.FloatRange(0.01, 1.0), help="Near-duplicate Jaccard threshold")
+def load(
+    redis_url: str,
+    output_dir: Path,
+    layout_file: Path | None,
+    sources_file: Path | None,
+    once: bool,
+    seed: bool,
+    threshold: float,
+) -> None:
+    """Store the articles that crawlers and workers pushed to Redis: the single writer.
+
+    Runs until Ctrl-C (or, with --once, until the list is empty). A message leaves
+    Redis only once it is committed, so a killed loader loses nothing.
+
+    \b
+        broadsheet load --redis redis://queue:6379/0
+        broadsheet load --redis redis://localhost:6379/0 --once --output /srv/news
+    """
+    from pipeline.loader import run_loader
+    from pipeline.normalize import load_layout
+    from pipeline.sources import load_sources
+
+    with reporting():
+        if seed:
+            from pipeline.frontier import seed as seed_frontier
+            from pipeline.redisqueue import connect
+            from pipeline.store import DB_NAME
+
+            if (output_dir / DB_NAME).is_file():
+                for name, count in seed_frontier(output_dir / DB_NAME, connect(redis_url)).items():
+                    click.echo(f"{name}: {count} stored URL(s) marked as seen in Redis", err=True)
+        run_loader(redis_url, output_dir, load_layout(layout_file), load_sources(sources_file), once, threshold)
+
+
+@cli.command()
+@click.option("--redis", "redis_url", metavar="URL", required=True, envvar="BROADSHEET_REDIS_URL", help="Redis holding the pages (redis://HOST:PORT/DB)")
+@SOURCES_OPTION
+@click.option("--workers", type=click.IntRange(0), help="Extraction processes (default: one per CPU; 0: in this process)")
+@click.option("--name", help="This worker's name: a restarted worker takes back what its namesake left  [default: host name]")
+@click.option("--once", is_flag=True, help="Stop when the list is empty (for cron and tests)")
+def work(redis_url: str, sources_file: Path | None, workers: int | None, name: str | None, once: bool) -> None:
+    """Extract the pages `broadsheet replay --redis` queued, for `broadsheet load`.
+
+    \b
+        broadsheet work --redis redis://queue:6379/0
+        broadsheet work --redis redis://queue:6379/0 --workers 8 --once
+    """
+    import signal
+    import socket
+
+    from pipeline.fanout import Worker
+    from pipeline.redisqueue import connect
+    from pipeline.sources import load_sources
+    from pipeline.workers import ExtractPool
+
+    with reporting():
+        sources = load_sources(sources_file)
+        client = connect(redis_url)
+        with ExtractPool(workers) as pool:
+            worker = Worker(client, pool, name or socket.gethostname(), sources.get)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda signum, frame: worker.stop())
+            worker.run(once)
+    done = worker.done
+    click.echo(f"extracted {done['articles']} article(s), dropped {done['dropped']}, rejected {done['rejected']}", err=True)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import redis
+from rich.console import Console
 
 from pipeline.errors import Dropped
 from pipeline.items import Page
@@ -42,6 +43,7 @@ from pipeline.workers import ExtractPool
 log = logging.getLogger(__name__)
 MAX_QUEUED = 2000  # pages waiting in Redis before fan_out waits for the workers
 POLL_SECONDS = 1.0
+CUT = {"worker-crashed", "timeout"}  # results of a pool stopped under the page
 
 
 @dataclass
@@ -131,6 +133,8 @@ class Worker:
         pages = dict(taken)
         for raw, result in self.pool.map(jobs, window=len(taken)):
             page = pages[raw]
+            if self.stopping and isinstance(result, Dropped) and result.reason in CUT:
+                continue  # Ctrl-C reached the pool too: the page stays for the next run
             if isinstance(result, Dropped):
                 self.items.push(dropped_message(page.source, result.reason, page.url))
                 self.done["dropped"] += 1
@@ -138,3 +142,13 @@ class Worker:
                 self.items.push(article_message(result))
                 self.done["articles"] += 1
             self.pages.ack(raw)
+
+
+def print_fan_out(counts: FanOut, title: str, console: Console | None = None) -> None:
+    console = console or Console(stderr=True)
+    console.print(title, highlight=False)
+    for source in sorted(set(counts.pages) | set(counts.skipped)):
+        line = f"  {source}: {counts.pages[source]} pages queued for broadsheet work"
+        if counts.skipped[source]:
+            line += f", {counts.skipped[source]} skipped (counted by broadsheet load)"
+        console.print(line, highlight=False, markup=False)

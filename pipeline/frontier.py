@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
@@ -35,7 +37,8 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
+from scrapy.settings import BaseSettings, Settings
+from scrapy.statscollectors import StatsCollector
 from scrapy.utils.misc import load_object
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -43,15 +46,18 @@ from scrapy_redis.scheduler import Scheduler
 
 from pipeline.crawl import run_stats
 from pipeline.dedup import url_variants
+from pipeline.errors import BroadsheetError
 from pipeline.items import Article
-from pipeline.redisqueue import ITEMS, PREFIX, ReliableList, article_message
+from pipeline.redisqueue import ITEMS, PREFIX, ReliableList, article_message, connect
 from pipeline.redisqueue import crawl_message as run_message
 from pipeline.stats import print_summary, utc_now
+from pipeline.store import DB_NAME
 
 log = logging.getLogger(__name__)
 QUEUE_KEY = f"{PREFIX}:%(spider)s:requests"
 SEEN_KEY = f"{PREFIX}:%(spider)s:seen"
 SEED_BATCH = 1000
+NOTHING_FETCHED = "no article fetched"  # pipeline.crawl.verdict's last word
 
 
 def redis_url(settings: BaseSettings) -> str:
@@ -144,9 +150,16 @@ class SourceScheduler(Scheduler):
 class ArticleDupeFilter(RFPDupeFilter):
     """Articles: the source's seen-set in Redis. Listings: this process only."""
 
-    def __init__(self, server: redis.Redis, key: str, debug: bool = False) -> None:
+    def __init__(
+        self,
+        server: redis.Redis,
+        key: str,
+        debug: bool = False,
+        stats: StatsCollector | None = None,
+    ) -> None:
         super().__init__(server, key, debug)
         self.listings: set[str] = set()
+        self.stats = stats
 
     @classmethod
     def from_spider(cls, spider: Spider) -> ArticleDupeFilter:
@@ -155,11 +168,15 @@ class ArticleDupeFilter(RFPDupeFilter):
             get_redis_from_settings(settings),
             key=seen_key(frontier_name(spider), settings),
             debug=settings.getbool("DUPEFILTER_DEBUG"),
+            stats=spider.crawler.stats,
         )
 
     def request_seen(self, request: Request) -> bool:
         if request.meta.get("broadsheet") == "article":
-            return self.server.sadd(self.key, fingerprint(request.url)) == 0
+            seen = self.server.sadd(self.key, fingerprint(request.url)) == 0
+            if seen and self.stats is not None:
+                self.stats.inc_value("broadsheet/skipped/seen")
+            return seen
         key = self.request_fingerprint(request)
         if key in self.listings:
             return True
@@ -212,7 +229,9 @@ class PushItems:
         self.queue = ReliableList(get_redis_from_settings(settings), ITEMS)
         command = settings.get("BROADSHEET_COMMAND") or "scrapy crawl"
         self.command = command if "redis" in command else f"{command} --redis"
-        self.run_id = settings.get("BROADSHEET_RUN_ID") or utc_now()
+        # Crawlers on several machines start runs at the same second: say which one.
+        run_id = settings.get("BROADSHEET_RUN_ID") or utc_now()
+        self.run_id = f"{run_id} {socket.gethostname()}:{os.getpid()}"
         self.started = utc_now()
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
@@ -233,12 +252,43 @@ class PushItems:
         stats = self.crawler.stats
         run = run_stats(name, stats.get_stats(), reason, self.command, self.started)
         queued = run.outcomes.pop("queued", 0)
+        seen = stats.get_value("broadsheet/skipped/seen", 0)
         if queued and not run.message:
             run.message = f"{queued} articles queued for broadsheet load"
+        elif run.broken and not run.pages and seen and run.message == NOTHING_FETCHED:
+            run.broken = False  # its links were fetched by another crawler, or earlier
+            run.message = f"nothing new: every article was seen already ({seen} links)"
         self.queue.push(run_message(run.as_row(self.run_id)))
         stats.set_value("broadsheet/status", "failing" if run.broken else "ok")
         stats.set_value("broadsheet/message", run.message)
         print_summary([run], title=f"broadsheet crawl: {name} (into Redis)")
+
+
+# -- broadsheet crawl --redis ----------------------------------------------------
+
+
+class FrontierError(BroadsheetError):
+    """A crawl into Redis cannot start."""
+
+
+def prepare_crawl(
+    settings: Settings, url: str | None, seed_from: Path | None, refresh: bool
+) -> dict[str, int]:
+    """Point ``settings`` at Redis, check it answers, seed it; URLs seeded per source."""
+    url = url or redis_url(settings)
+    if refresh:
+        raise FrontierError(
+            "--refresh cannot be used with --redis: the seen-set in Redis decides what "
+            "is fetched; to fetch a source's articles again, delete broadsheet:<source>:seen"
+        )
+    settings.set("BROADSHEET_REDIS_URL", url, priority="cmdline")
+    client = connect(url)
+    if seed_from is None:
+        return {}
+    database = seed_from / DB_NAME
+    if not database.is_file():
+        raise FrontierError(f"--seed-from {seed_from}: no {DB_NAME} there")
+    return seed(database, client)
 
 
 # -- seeding ------------------------------------------------------------------
