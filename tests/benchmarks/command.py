@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
 import tempfile
@@ -17,13 +18,15 @@ BROADSHEET = [sys.executable, "-c", "from pipeline.cli import cli; cli()"]
 
 @dataclass(frozen=True)
 class Run:
+    """A finished command. Memory in bytes, summed over the process and its children
+    at the worst moment: RSS (pages shared after fork counted once per process) and
+    PSS (shared pages split among their sharers). CPU: user + system seconds of the
+    process and of the children it waited for."""
+
     seconds: float
-    peak_rss: (
-        int  # bytes: the process and all its children, summed, at the worst moment
-    )
-    peak_pss: (
-        int  # the same in proportional set size: pages shared after fork count once
-    )
+    peak_rss: int
+    peak_pss: int
+    cpu_seconds: float
     returncode: int
     stderr: str
 
@@ -53,6 +56,7 @@ def broadsheet(*args: str, cwd: Path | None = None, every: float = 0.25) -> Run:
     """``broadsheet ARGS`` in a subprocess, sampling its memory every ``every`` seconds."""
     peak_rss = peak_pss = 0
     with tempfile.TemporaryFile() as err:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         child = subprocess.Popen(
             [*BROADSHEET, *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=err
@@ -70,11 +74,13 @@ def broadsheet(*args: str, cwd: Path | None = None, every: float = 0.25) -> Run:
         sampler.start()
         returncode = child.wait()
         seconds = time.perf_counter() - began
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         done.set()
         sampler.join()
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
-    return Run(seconds, peak_rss, peak_pss, returncode, stderr)
+    return Run(seconds, peak_rss, peak_pss, cpu, returncode, stderr)
 
 
 def mib(size: int) -> str:

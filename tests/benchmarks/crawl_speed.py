@@ -82,6 +82,12 @@ def main(argv: list[str] | None = None) -> None:
         f"peak PSS {mib(replayed.peak_pss)}"
     )
     print(f"ratio crawl / replay: {crawl_rate / replay_rate:.2f}x (goal >= 0.8x)")
+    print(
+        f"CPU per page (all processes): crawl "
+        f"{1000 * crawled.cpu_seconds / args.pages:.0f} ms, replay "
+        f"{1000 * replayed.cpu_seconds / args.pages:.0f} ms; CPU ratio replay / crawl "
+        f"{replayed.cpu_seconds / crawled.cpu_seconds:.2f}x"
+    )
 
 
 if __name__ == "__main__":

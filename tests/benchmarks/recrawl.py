@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
         f"second crawl: {second.seconds:.1f} s, {sum(second_requests.values())} requests "
         f"{dict(second_requests)}; stored {after_second}"
     )
+    print(f"CPU: first {first.cpu_seconds:.1f} s, second {second.cpu_seconds:.1f} s")
     print(
         f"second / first: time {second.seconds / first.seconds:.2f}x, requests "
         f"{sum(second_requests.values()) / max(1, sum(first_requests.values())):.3f}x"
