@@ -35,6 +35,16 @@ FURNITURE = re.compile(
 )
 
 
+CAPTION = re.compile(
+    r"^\W*(file )?(photo|image|picture|pic|representational image)\b|"
+    r"[(\[](reuters|ap|afp|pti|ani|ians|getty images|file|(photo|image|picture)[^)\]]*)[)\]]\W*$",
+    re.I,
+)
+
+
+LINK_ITEM = re.compile(r"^\s*(-|\d+\.) \[[^\]]*\]\([^)]*\)\s*$")
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
@@ -56,9 +66,37 @@ def is_headline(block: Block, title: str) -> bool:
     return _words(block.text) == _words(title)
 
 
-def remove_furniture(blocks: list[Block], title: str) -> list[Block]:
-    """Blocks without furniture and without the headline repeated at the top."""
+def is_lead_caption(block: Block, captions: set[str]) -> bool:
+    """True for a lead-image caption or credit line (judged only before the story)."""
+    if block.kind != "p" or len(block.text.split()) > MAX_WORDS:
+        return False
+    return block.text.strip() in captions or bool(CAPTION.search(block.text))
+
+
+def is_link_list(block: Block) -> bool:
+    """True for a list of bare links (breadcrumbs, related stories): the last item may be text."""
+    if block.kind != "list":
+        return False
+    lines = block.md.split("\n")
+    links = [bool(LINK_ITEM.match(line)) for line in lines]
+    return sum(links) >= max(1, len(lines) - 1) and all(
+        len(line.split()) <= 12 for line in block.text.split("\n")
+    )
+
+
+def remove_furniture(
+    blocks: list[Block], title: str, captions: set[str] | None = None
+) -> list[Block]:
+    """Blocks without furniture, and without the headline or lead-image caption on top.
+
+    Captions inside the story stay, as paragraphs of their own.
+    """
     kept = [b for b in blocks if not is_furniture(b)]
-    while kept and is_headline(kept[0], title):
+    captions = captions or set()
+    while kept and (
+        is_headline(kept[0], title)
+        or is_lead_caption(kept[0], captions)
+        or is_link_list(kept[0])
+    ):
         kept.pop(0)
     return kept

@@ -33,6 +33,29 @@ BYLINE_XPATH = (
     './/*[contains(concat(" ", normalize-space(@class), " "), " byline ")]',
     './/*[contains(@class, "author-name") or contains(@class, "authorName")]',
 )
+# wire services and desk credits: dropped when a person is also named
+AGENCIES = {
+    "tnn",
+    "pti",
+    "ians",
+    "ani",
+    "reuters",
+    "ap",
+    "afp",
+    "dpa",
+    "agencies",
+    "agency",
+    "bloomberg",
+    "associated press",
+    "news agencies",
+    "et online",
+    "ht correspondent",
+    "express news service",
+    "online desk",
+    "web desk",
+    "news desk",
+    "staff",
+}
 META_KEYS = (
     "author",
     "article:author",
@@ -99,6 +122,7 @@ def read_authors(
                 name = clean_name(part, site_names)
                 if name and name.lower() not in found:
                     found[name.lower()] = name
-        if found:
-            return tuple(found.values())
+        people = {k: v for k, v in found.items() if k not in AGENCIES}
+        if people or found:
+            return tuple((people or found).values())
     return ()

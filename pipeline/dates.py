@@ -93,6 +93,9 @@ def parse_when(value: str | None) -> When | None:
         return When(moment.date())
     if moment.tzinfo is not None and not HAS_OFFSET.search(value):
         moment = moment.replace(tzinfo=None)
+    if moment.tzinfo is None:
+        zone = TZ_NAMES.get(value.rsplit(None, 1)[-1].upper())
+        moment = moment.replace(tzinfo=zone) if zone else moment
     return When(moment.date(), moment.replace(microsecond=0))
 
 

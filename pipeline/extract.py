@@ -104,9 +104,12 @@ def apply_overrides(tree: HtmlElement, source: Source | None) -> HtmlElement:
     return tree
 
 
-def lift_captions(tree: HtmlElement) -> None:
-    """Move each figcaption out of its figure, as a paragraph after it (kept by trafilatura)."""
+def lift_captions(tree: HtmlElement) -> set[str]:
+    """Move each figcaption out of its figure, as a paragraph after it (trafilatura
+    drops figures but keeps paragraphs); the caption texts, for the lead-image check."""
+    texts = set()
     for caption in list(tree.iter("figcaption")):
+        texts.add(" ".join(caption.text_content().split()))
         figure = caption.getparent()
         if figure is None or figure.getparent() is None:
             continue
@@ -114,6 +117,7 @@ def lift_captions(tree: HtmlElement) -> None:
         figure.remove(caption)
         caption.tag = "p"
         figure.addnext(caption)
+    return texts
 
 
 def _run_trafilatura(tree: HtmlElement, url: str, recall: bool = False):
@@ -129,9 +133,14 @@ def extract_body(
     tree: HtmlElement, url: str, title: str, linked: LinkedData
 ) -> tuple[list[Block], etree._Element | None]:
     """Body blocks (furniture removed, articleBody checked) and trafilatura's tree."""
+    captions = lift_captions(tree)
     document = _run_trafilatura(tree, url)
     body = document.body if document is not None else None
-    blocks = remove_furniture(to_blocks(body, url), title) if body is not None else []
+    blocks = (
+        remove_furniture(to_blocks(body, url), title, captions)
+        if body is not None
+        else []
+    )
     reference = articlebody.article_body(linked.get("articleBody"))
     if reference is None:
         return blocks, body
@@ -140,7 +149,7 @@ def extract_body(
         return blocks, body
     retry = _run_trafilatura(tree, url, recall=True)
     if retry is not None and retry.body is not None:
-        retry_blocks = remove_furniture(to_blocks(retry.body, url), title)
+        retry_blocks = remove_furniture(to_blocks(retry.body, url), title, captions)
         retry_text = " ".join(b.text for b in retry_blocks)
         if articlebody.coverage(reference, retry_text) >= articlebody.RETRY_COVERAGE:
             return retry_blocks, retry.body
@@ -205,11 +214,10 @@ def extract(page: Page, source: Source | None = None) -> Article:
     image = metadata.read_image(tree, meta, linked, url)
 
     work = apply_overrides(tree, source)
-    lift_captions(work)
     blocks, body = extract_body(work, url, title, linked)
     body_md, text = join_blocks(blocks)
     words = count_words(text)
-    pagekind.check_after(meta, linked, blocks, body, url)
+    pagekind.check_after(meta, linked, words, body, url)
     if words < MIN_WORDS:
         raise Dropped("no-text", f"{words} words of body text")
 

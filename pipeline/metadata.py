@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from pipeline.jsonld import LinkedData, text_value
@@ -41,6 +42,15 @@ DATE_META = (
     "article:published",
     "cxenseparse:recs:publishtime",
 )
+DATE_LABEL = re.compile(
+    r"^.*?\b(updated|published|posted|last updated|on)\b\s*:?\s*", re.I
+)
+_DATE_LINES = etree.XPath(
+    "//*[self::span or self::div or self::p or self::time]"
+    '[contains(@class, "date") or contains(@class, "time") or contains(@class, "publish")'
+    ' or contains(@class, "byline")]'
+    "[not(*[contains(@class, 'date')])]"
+)
 MODIFIED_META = (
     "article:modified_time",
     "og:updated_time",
@@ -59,7 +69,7 @@ class Meta:
     def of(cls, tree: HtmlElement) -> Meta:
         meta = cls()
         for element in tree.iter("meta"):
-            content = element.get("content")
+            content = element.get("content") or element.get("value")
             if not content or not content.strip():
                 continue
             for attr in ("property", "name", "itemprop", "http-equiv"):
@@ -161,7 +171,12 @@ def read_title(tree: HtmlElement, meta: Meta, linked: LinkedData, url: str) -> s
     ]
     for candidate in candidates:
         if candidate and len(candidate) > 3:
-            return strip_site_name(candidate, names)
+            title = strip_site_name(candidate, names)
+            if h1 and " | " in title and " | " not in h1:
+                return h1  # still an SEO title ("... | India News"): the heading is cleaner
+            if h1 and title.startswith(h1) and SEPARATORS.match(title[len(h1) :]):
+                return h1  # the heading plus a tail ("Headline - Section")
+            return title
     return ""
 
 
@@ -186,7 +201,18 @@ def date_strings(tree: HtmlElement, meta: Meta, linked: LinkedData) -> list[str]
     first_time = tree.find(".//time[@datetime]")
     if first_time is not None:
         found.append(first_time.get("datetime"))
+    found += visible_dates(tree)
     return [value for value in found if value]
+
+
+def visible_dates(tree: HtmlElement) -> list[str]:
+    """Date lines shown in bylines ("Updated: Oct 9, 2019, 11:05 IST"), prefixes removed."""
+    found = []
+    for element in _DATE_LINES(tree)[:6]:
+        text = clean_text(element.text_content())
+        if 6 <= len(text) <= 80 and re.search(r"\d{4}", text):
+            found.append(DATE_LABEL.sub("", text))
+    return found
 
 
 def modified_strings(meta: Meta, linked: LinkedData) -> list[str]:

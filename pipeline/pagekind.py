@@ -13,14 +13,13 @@ from urllib.parse import urlsplit
 from lxml.etree import _Element
 
 from pipeline.errors import Dropped
-from pipeline.htmlmd import Block
 from pipeline.jsonld import LinkedData, node_types
 from pipeline.metadata import Meta
 from pipeline.wordcount import count_words
 
 # a listing segment as the last or next-to-last part of the path: /tag/india/, /author/x
 LISTING_PATH = re.compile(
-    r"/(tags?|topics?|categor(y|ies)|authors?|sections?|archives?|search|page)(/[^/]+)?/?$",
+    r"/(tags?|topics?|categor(y|ies)|authors?|sections?|archives?|search|page)(/(?!\d+/?$)[^/]+)?/?$",
     re.I,
 )
 HOME_PATH = re.compile(
@@ -28,6 +27,9 @@ HOME_PATH = re.compile(
 )
 LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage"}
 STUB_WORDS = 120
+MAX_LINK_SHARE = (
+    0.6  # more of the text in links than this, without article markup: an index
+)
 
 
 def _has_article(linked: LinkedData) -> bool:
@@ -60,14 +62,9 @@ def link_share(body: _Element | None) -> float:
 
 
 def check_after(
-    meta: Meta,
-    linked: LinkedData,
-    blocks: list[Block],
-    body: _Element | None,
-    url: str,
+    meta: Meta, linked: LinkedData, words: int, body: _Element | None, url: str
 ) -> None:
     """Refuse pages whose extracted text shows they are not one story."""
-    words = sum(count_words(b.text) for b in blocks)
     article_types = node_types(linked.article) if linked.article else set()
     og_type = (meta.first("og:type") or "").lower()
     if words < STUB_WORDS:
@@ -82,5 +79,5 @@ def check_after(
             raise Dropped("not-article", "video page")
     if article_types or og_type == "article":
         return
-    if link_share(body) > 0.5:
+    if link_share(body) > MAX_LINK_SHARE:
         raise Dropped("not-article", f"index page: mostly links {url}")
