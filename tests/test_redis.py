@@ -13,6 +13,7 @@ import random
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -363,7 +364,63 @@ def test_killed_loader_loses_nothing_and_doubles_nothing(
     assert run["new"] + run["unchanged"] >= left  # the restart applied what was left
 
 
+def test_ctrl_c_stops_a_running_loader_cleanly(
+    server: RedisServer, tmp_path: Path
+) -> None:
+    client = server.client()
+    command = [*BROADSHEET, "load", "--redis", server.url, "--output", str(tmp_path)]
+    loader = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    ReliableList(client, ITEMS).push(
+        *(article_message(made_article(n)) for n in range(5))
+    )
+    deadline = time.monotonic() + 30
+    while len(rows_or_none(tmp_path)) < 5 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    loader.send_signal(signal.SIGINT)
+    _, stderr = loader.communicate(timeout=20)
+    assert loader.returncode == 0, stderr
+    assert "gen: 5 pages; 5 new" in stderr
+    assert rows(tmp_path, "select command, new from crawls") == [
+        {"command": "broadsheet load", "new": 5}
+    ]
+    assert client.get(CLAIM_KEY) is None
+    assert client.llen(f"{ITEMS}:processing") == 0
+
+
+def rows_or_none(output: Path) -> list[dict]:
+    """The articles so far, while a loader may still be creating the database."""
+    try:
+        return rows(output, "select id from articles")
+    except sqlite3.OperationalError:  # no such table (yet)
+        return []
+
+
 # -- crawling into Redis ------------------------------------------------------
+
+
+def test_scrapy_crawl_with_the_redis_setting_pushes_articles_and_writes_no_database(
+    server: RedisServer, site: SiteServer, tmp_path: Path
+) -> None:
+    sources = write_sources(tmp_path, site.base)
+    output = tmp_path / "output"
+    settings = {
+        **FAST,
+        "BROADSHEET_REDIS_URL": server.url,
+        "BROADSHEET_OUTPUT": str(output),
+    }
+    command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "source=gen"]
+    command += [
+        "-a",
+        f"sources={sources}",
+        *(f"-s{k}={v}" for k, v in settings.items()),
+    ]
+    result = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "pipeline.frontier.PushItems" in result.stderr
+    assert server.client().llen(ITEMS) == ARTICLES + 1
+    assert not output.exists()  # no store, no lock: the loader writes
 
 
 def test_two_crawlers_fetch_each_article_once_and_one_loader_stores_each_once(
