@@ -54,6 +54,27 @@ MAGIC = {
     b"\x7fELF": "ELF",
 }
 RIFF_KINDS = (b"WEBP", b"WAVE", b"AVI ")
+LATIN_FAMILY = {
+    "cp1250",
+    "cp1252",
+    "cp1254",
+    "cp1257",
+    "latin-1",
+    "iso8859-1",
+    "iso8859-2",
+    "iso8859-3",
+    "iso8859-4",
+    "iso8859-9",
+    "iso8859-10",
+    "iso8859-13",
+    "iso8859-14",
+    "iso8859-15",
+    "iso8859-16",
+    "mac-roman",
+    "mac-latin2",
+    "cp850",
+    "cp437",
+}
 TEXT_TYPES = re.compile(r"^\s*(text/|application/(xhtml\+xml|xml)\b|$)", re.I)
 BINARY_TYPES = re.compile(
     r"^\s*(image|audio|video|font)/|^\s*application/(pdf|zip|octet-stream|gzip|x-)",
@@ -87,9 +108,18 @@ def _detect(body: bytes) -> str:
     if _is_utf8(body):
         return "utf-8"
     best = charset_normalizer.from_bytes(body[:200_000]).best()
-    if best is not None and best.encoding:
-        return resolve_encoding(best.encoding) or "cp1252"
-    return "cp1252"
+    guess = (
+        resolve_encoding(best.encoding) if best is not None and best.encoding else None
+    )
+    if guess is None or guess in LATIN_FAMILY:
+        # Western text is far more common than its Central-European look-alikes, and
+        # the web's default for undeclared pages is windows-1252 (WHATWG)
+        try:
+            body.decode("cp1252")
+        except UnicodeDecodeError:
+            return guess or "cp1252"
+        return "cp1252"
+    return guess
 
 
 def choose_encoding(body: bytes, content_type: str = "") -> tuple[str, str]:

@@ -49,9 +49,9 @@ from pipeline.sources import Source, SourceError
 from pipeline.wordcount import count_words
 
 try:
-    import py3langid
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
 except ImportError:  # language detection is optional: declared or source lang then
-    py3langid = None
+    LanguageIdentifier = MODEL_FILE = None
 
 MIN_WORDS = 40
 TRAFILATURA_OPTIONS = {
@@ -190,9 +190,23 @@ def _lang(
         return declared
     if hint and len(hint) >= 2 and hint[:2].isalpha():
         return hint[:2].lower()
-    if py3langid is not None and len(text) > 200:
-        return py3langid.classify(text[:3000])[0]
+    detected = detect_lang(text)
+    if detected:
+        return detected
     return source.lang if source else "en"
+
+
+@lru_cache(maxsize=1)
+def _identifier():
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_lang(text: str) -> str | None:
+    """The language of ``text`` when py3langid is installed and at least 90% sure."""
+    if LanguageIdentifier is None or len(text) < 200:
+        return None
+    lang, probability = _identifier().classify(text[:3000])
+    return lang if probability >= 0.9 and len(lang) == 2 and lang != "zz" else None
 
 
 def extract(page: Page, source: Source | None = None) -> Article:

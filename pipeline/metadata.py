@@ -19,6 +19,7 @@ from lxml.html import HtmlElement
 from pipeline.jsonld import LinkedData, text_value
 
 SEPARATORS = re.compile(r"\s+[|\-–—:·•»«/]+\s+|\s*[|•»«]\s*")
+SITE_PREFIX = re.compile(r"^([^:|]{2,30}):\s+")
 LANG_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 WS = re.compile(r"\s+")
 DATE_META = (
@@ -139,6 +140,13 @@ def _is_site_name(segment: str, names: list[str]) -> bool:
 
 def strip_site_name(title: str, names: list[str]) -> str:
     """Remove "| Site", "- Site", "Site: " parts that name the site from a title."""
+    prefix = SITE_PREFIX.match(title)
+    if (
+        prefix
+        and _is_site_name(prefix.group(1), names)
+        and len(title) > prefix.end() + 3
+    ):
+        title = title[prefix.end() :]
     parts = SEPARATORS.split(title)
     if len(parts) < 2:
         return title

@@ -1,0 +1,451 @@
+"""extract(): metadata, body markdown, drops and per-source overrides, on pages built here."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.dates import parse_when, published
+from pipeline.errors import Dropped
+from pipeline.extract import extract
+from pipeline.items import Article, Hints, Page
+from pipeline.metadata import strip_site_name
+from pipeline.sources import Source
+
+URL = "https://www.example-news.in/india/story-about-the-budget-123.html"
+SENTENCES = [
+    "The finance minister presented the annual budget in parliament on Saturday morning.",
+    "Opposition leaders walked out of the house before the speech had ended, calling it a document for the rich.",
+    "Economists said the fiscal deficit target of 4.4 per cent looked achievable if tax collections held up.",
+    "Farmers' groups in Punjab and Haryana criticised the absence of a legal guarantee for minimum support prices.",
+    "The markets rose by nearly two per cent after the speech, led by banking and infrastructure shares.",
+]
+BODY = "".join(f"<p>{s} {s}</p>" for s in SENTENCES)
+
+
+def page(
+    body: str = BODY,
+    head: str = "",
+    url: str = URL,
+    lang: str = ' lang="en-IN"',
+    ld: dict | None = None,
+    hints: Hints | None = None,
+    extra: str = "",
+) -> Page:
+    script = (
+        f'<script type="application/ld+json">{json.dumps(ld)}</script>' if ld else ""
+    )
+    document = (
+        f"<!DOCTYPE html><html{lang}><head><meta charset='utf-8'><title>Budget day | Example News</title>"
+        f"{head}{script}</head><body><header><nav><a href='/'>Home</a> <a href='/india'>India</a></nav></header>"
+        f"<main><article><h1>Budget day</h1>{body}</article></main>{extra}"
+        "<footer><p>Copyright 2025 Example News. All rights reserved.</p></footer></body></html>"
+    )
+    return Page(
+        url=url,
+        body=document.encode("utf-8"),
+        source="example",
+        headers={"content-type": "text/html; charset=utf-8"},
+        fetched_at="2025-02-01T10:00:00+00:00",
+        seen_urls=("https://example-news.in/amp/123",),
+        hints=hints or Hints(),
+    )
+
+
+NEWS_LD = {
+    "@context": "https://schema.org",
+    "@graph": [
+        {"@type": "WebSite", "name": "Example News"},
+        {
+            "@type": "NewsArticle",
+            "headline": "Budget 2025: what the finance minister announced | Example News",
+            "datePublished": "2025-02-01T11:05:00+05:30",
+            "dateModified": "2025-02-01T13:00:00+05:30",
+            "author": [
+                {"@type": "Person", "name": "By Asha Rao, Senior Correspondent"},
+                {"@type": "Person", "name": "Vikram Singh"},
+                {"@type": "Person", "name": "Asha Rao"},
+            ],
+            "articleSection": "India",
+            "keywords": "budget, economy, Budget",
+        },
+    ],
+}
+
+
+def test_metadata_from_json_ld_and_meta():
+    head = (
+        '<meta name="description" content="What changes for taxpayers.">'
+        '<meta property="og:image" content="/images/budget.jpg">'
+        '<link rel="canonical" href="/india/story-about-the-budget-123.html?utm_source=x">'
+    )
+    article = extract(page(head=head, ld=NEWS_LD))
+    assert isinstance(article, Article)
+    assert article.title == "Budget 2025: what the finance minister announced"
+    assert article.date == "2025-02-01T11:05:00+05:30"
+    assert article.date_local == "2025-02-01 11:05:00"
+    assert article.modified == "2025-02-01T13:00:00+05:30"
+    assert article.authors == ("Asha Rao", "Vikram Singh")
+    assert article.image == "https://www.example-news.in/images/budget.jpg"
+    assert article.lang == "en"
+    assert article.section == "India"
+    assert article.keywords == ("budget", "economy")
+    assert article.description == "What changes for taxpayers."
+    assert article.summary == "What changes for taxpayers."
+    assert (
+        article.url
+        == "https://www.example-news.in/india/story-about-the-budget-123.html?utm_source=x"
+    )
+    assert article.fetched_url == URL
+    assert article.seen_urls == ("https://example-news.in/amp/123", URL)
+    assert article.source == "example"
+    assert article.fetched_at == "2025-02-01T10:00:00+00:00"
+
+
+def test_no_description_leaves_summary_empty():
+    assert extract(page()).summary == ""
+
+
+def test_canonical_on_another_site_is_ignored():
+    head = '<link rel="canonical" href="https://syndicator.example.org/copy/1">'
+    assert extract(page(head=head)).url == URL
+
+
+def test_title_falls_back_to_title_tag_without_site_name():
+    document = page(body=BODY.replace("<h1>", ""))
+    assert extract(document).title == "Budget day"
+
+
+@pytest.mark.parametrize(
+    ("title", "names", "want"),
+    [
+        (
+            "Sensex falls 500 points | Business Standard",
+            ["Business Standard"],
+            "Sensex falls 500 points",
+        ),
+        (
+            "Delhi air quality worsens - Hindustan Times",
+            ["hindustantimes"],
+            "Delhi air quality worsens",
+        ),
+        ("NDTV.com: Rain lashes Mumbai", ["ndtv"], "Rain lashes Mumbai"),
+        (
+            "Anti-terror op turns sinister - a long read",
+            ["timesofindia"],
+            "Anti-terror op turns sinister - a long read",
+        ),
+    ],
+)
+def test_site_names_are_removed_from_titles(title, names, want):
+    assert strip_site_name(title, names) == want
+
+
+def test_time_without_offset_takes_the_source_timezone():
+    head = '<meta property="article:published_time" content="2025-02-01 09:30:00">'
+    source = Source(
+        name="example",
+        domains=("example-news.in",),
+        feeds=("x",),
+        timezone="Asia/Kolkata",
+    )
+    article = extract(page(head=head), source)
+    assert article.date == "2025-02-01T09:30:00+05:30"
+    assert article.date_local == "2025-02-01 09:30:00"
+
+
+def test_utc_time_is_shown_in_the_source_timezone():
+    head = '<meta property="article:published_time" content="2025-02-01T04:00:00Z">'
+    source = Source(
+        name="example",
+        domains=("example-news.in",),
+        feeds=("x",),
+        timezone="Asia/Kolkata",
+    )
+    article = extract(page(head=head), source)
+    assert article.date == "2025-02-01T04:00:00+00:00"
+    assert article.date_local == "2025-02-01 09:30:00"
+
+
+def test_date_only_never_gets_a_time():
+    head = '<meta name="date" content="2025-02-01">'
+    article = extract(page(head=head))
+    assert (article.date, article.date_local) == ("2025-02-01", "2025-02-01")
+
+
+def test_feed_date_is_the_fallback():
+    article = extract(page(hints=Hints(date="Sat, 01 Feb 2025 06:15:00 +0530")))
+    assert article.date == "2025-02-01T06:15:00+05:30"
+    assert article.date_local == "2025-02-01 06:15:00"
+
+
+@pytest.mark.parametrize(
+    ("value", "date", "local"),
+    [
+        (
+            "2024-09-02T17:07:00+05:30",
+            "2024-09-02T17:07:00+05:30",
+            "2024-09-02 17:07:00",
+        ),
+        (
+            "2024-05-03T15:47:42.389000+00:00",
+            "2024-05-03T15:47:42+00:00",
+            "2024-05-03 15:47:42",
+        ),
+        (
+            "2024-09-02T17:07:00+0530",
+            "2024-09-02T17:07:00+05:30",
+            "2024-09-02 17:07:00",
+        ),
+        (
+            "Tue, 07 Apr 2020 15:49:34 +0530",
+            "2020-04-07T15:49:34+05:30",
+            "2020-04-07 15:49:34",
+        ),
+        ("Oct 9, 2019, 11:05 IST", "2019-10-09T11:05:00+05:30", "2019-10-09 11:05:00"),
+        ("2019-10-09", "2019-10-09", "2019-10-09"),
+    ],
+)
+def test_date_formats(value, date, local):
+    assert published(parse_when(value)) == (date, local)
+
+
+@pytest.mark.parametrize(
+    "value", ["", "yesterday", "1850-01-01", "99999", "not a date 12:30"]
+)
+def test_non_dates_are_refused(value):
+    assert parse_when(value) is None
+
+
+def test_language_detected_when_undeclared():
+    pytest.importorskip("py3langid")
+    hindi = (
+        "<p>"
+        + "समस्तीपुर के बंगरा थाना क्षेत्र के रहीमाबाद गांव में हुई चोरी का पुलिस ने खुलासा कर दिया है। "
+        * 8
+        + "</p>"
+    )
+    source = Source(
+        name="example", domains=("example-news.in",), feeds=("x",), lang="en"
+    )
+    assert extract(page(body=hindi, lang=""), source).lang == "hi"
+
+
+def test_source_language_when_nothing_else_is_known():
+    source = Source(
+        name="example", domains=("example-news.in",), feeds=("x",), lang="ta"
+    )
+    numbers = "<p>" + " ".join(str(n * 7919) for n in range(80)) + "</p>"
+    assert extract(page(body=numbers, lang=""), source).lang == "ta"
+
+
+def test_body_markdown_keeps_structure_and_drops_furniture():
+    body = (
+        BODY[:300]
+        + "<p>He said the plan was <b>bold</b> and <i>overdue</i>, see <a href='/india/older-story'>the earlier report</a>"
+        " and <a href='javascript:void(0)'>this widget</a>.</p>"
+        + "<h2>What it means for you</h2>"
+        + "<ul><li>Income tax slabs change</li><li>Standard deduction rises</li></ul>"
+        + "<blockquote><p>This budget is for the middle class, the minister said in her speech.</p></blockquote>"
+        + "<p><b>ALSO READ: <a href='https://www.example-news.in/economy/gdp'>GDP grows 6.4%</a></b></p>"
+        + "<p>Share this article on Facebook Twitter WhatsApp</p>"
+        + BODY[300:]
+        + "<p>Sign up for our daily newsletter to get the news in your inbox</p>"
+    )
+    article = extract(page(body=body))
+    md = article.body_md
+    assert "**bold**" in md
+    assert "*overdue*" in md
+    assert "[the earlier report](https://www.example-news.in/india/older-story)" in md
+    assert "this widget" in md
+    assert "javascript:" not in md
+    assert "## What it means for you" in md
+    assert "- Income tax slabs change\n- Standard deduction rises" in md
+    assert "> This budget is for the middle class" in md
+    assert "[GDP grows 6.4%](https://www.example-news.in/economy/gdp)" in md
+    assert "ALSO READ" in md
+    assert "Share this article" not in md
+    assert "newsletter" not in md
+    assert "Copyright" not in md
+    assert "Home" not in article.text.split("\n\n")[0]
+    assert not md.startswith("Budget day")
+    text = article.text
+    assert "the earlier report" in text
+    assert "](" not in text
+    assert "**" not in text
+    assert "\n\n" in text
+
+
+def test_figure_captions_inside_the_story_are_paragraphs():
+    figure = (
+        "<figure><img src='/a.jpg'><figcaption>Farmers at a protest site near the Shambhu border on Friday."
+        "</figcaption></figure>"
+    )
+    paragraphs = [f"<p>{s} {s}</p>" for s in SENTENCES]
+    body = "".join(paragraphs[:2]) + figure + "".join(paragraphs[2:])
+    article = extract(page(body=body))
+    assert (
+        "Farmers at a protest site near the Shambhu border on Friday."
+        in article.text.split("\n\n")
+    )
+
+
+def test_json_ld_article_body_repairs_a_teaser_extraction():
+    full = " ".join(SENTENCES * 3)
+    ld = {"@type": "NewsArticle", "headline": "Budget day", "articleBody": full}
+    teaser = "<p>The finance minister presented the budget.</p><p>Subscribe to read the full story.</p>"
+    article = extract(page(body=teaser, ld=ld))
+    assert "Farmers' groups in Punjab and Haryana" in article.text
+
+
+def test_too_little_text_is_no_text():
+    with pytest.raises(Dropped) as dropped:
+        extract(page(body="<p>Only a line of text here.</p>"))
+    assert dropped.value.reason == "no-text"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.example-news.in/",
+        "https://www.example-news.in/tag/budget",
+        "https://www.example-news.in/topics/economy/",
+    ],
+)
+def test_home_and_tag_pages_are_not_articles(url):
+    with pytest.raises(Dropped) as dropped:
+        extract(page(url=url))
+    assert dropped.value.reason == "not-article"
+
+
+def test_a_collection_page_is_not_an_article():
+    ld = {"@type": "CollectionPage", "name": "Latest news"}
+    with pytest.raises(Dropped) as dropped:
+        extract(page(ld=ld, url="https://www.example-news.in/latest-news"))
+    assert dropped.value.reason == "not-article"
+
+
+@pytest.mark.parametrize(
+    ("ld", "detail"),
+    [
+        ({"@type": "LiveBlogPosting", "headline": "Live: budget"}, "live-blog"),
+        (
+            {"@type": "NewsArticle", "headline": "x", "isAccessibleForFree": False},
+            "paywall",
+        ),
+    ],
+)
+def test_stubs_are_not_articles(ld, detail):
+    stub = (
+        "<p>"
+        + " ".join(["Budget coverage continues through the day with updates."] * 5)
+        + "</p>"
+    )
+    with pytest.raises(Dropped) as dropped:
+        extract(page(body=stub, ld=ld))
+    assert dropped.value.reason == "not-article"
+    assert detail in dropped.value.detail
+
+
+def test_prune_xpaths_remove_elements_before_extraction():
+    body = (
+        BODY
+        + '<div class="promo-box"><p>'
+        + SENTENCES[0].replace("finance", "promotional")
+        + " " * 3
+        + "Buy our annual subscription with a discount offer today only.</p></div>"
+    )
+    plain = extract(page(body=body))
+    source = Source(
+        name="example",
+        domains=("example-news.in",),
+        feeds=("x",),
+        prune_xpaths=('//div[@class="promo-box"]',),
+    )
+    pruned = extract(page(body=body), source)
+    assert "annual subscription" in plain.text
+    assert "annual subscription" not in pruned.text
+
+
+def test_body_xpath_picks_the_element_holding_the_body():
+    other = "".join(
+        f"<p>{s.replace('budget', 'cricket match')} Sidebar copy.</p>"
+        for s in SENTENCES
+    )
+    extra = f'<aside class="more"><h2>Also on the site</h2>{other}{other}</aside>'
+    source = Source(
+        name="example",
+        domains=("example-news.in",),
+        feeds=("x",),
+        body_xpath='//div[@id="story"]',
+    )
+    article = extract(page(body=f'<div id="story">{BODY}</div>', extra=extra), source)
+    assert "Sidebar copy" not in article.text
+    assert SENTENCES[2] in article.text
+
+
+def test_deep_nesting_is_handled_quickly():
+    deep = (
+        b"<html><body>"
+        + b"<div>" * 10_000
+        + b"<p>"
+        + (" ".join(SENTENCES)).encode() * 3
+        + b"</p>"
+        + b"</div>" * 10_000
+        + b"</body></html>"
+    )
+    started = time.perf_counter()
+    try:
+        extract(Page(url=URL, body=deep, source="x"))
+    except Dropped:
+        pass
+    assert time.perf_counter() - started < 10
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><body><p>unclosed <b><i>" + b"text " * 100,
+        b"</p></div></html><html><html><body>" + b"<td>cell " * 200,
+        b"<?xml version='1.0' encoding='utf-8'?><rss><channel><item>x</item></channel></rss>",
+        b"<!-- only a comment -->",
+        b"just some plain text without markup " * 20,
+        b"<html><head><script type='application/ld+json'>{broken json,,</script></head><body></body></html>",
+    ],
+)
+def test_broken_input_gives_an_article_or_dropped(body):
+    try:
+        result = extract(Page(url=URL, body=body, source="x"))
+    except Dropped as dropped:
+        assert dropped.reason in {
+            "empty",
+            "binary",
+            "not-html",
+            "too-large",
+            "broken-html",
+            "not-article",
+            "no-text",
+        }
+    else:
+        assert isinstance(result, Article)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.binary(max_size=3000)
+    | st.text(max_size=3000).map(
+        lambda t: f"<html><body><p>{t}</p></body></html>".encode(
+            "utf-8", "surrogatepass"
+        )
+    )
+)
+def test_any_bytes_give_an_article_or_dropped(body):
+    try:
+        result = extract(Page(url=URL, body=body, source="x"))
+    except Dropped:
+        return
+    assert isinstance(result, Article)
