@@ -61,7 +61,7 @@ def test_header_charset_is_used_without_meta():
 
 def test_header_saying_utf8_over_windows_1252_bytes_is_mislabelled():
     body = html("\u201cQuoted\u201d caf\u00e9 na\u00efve " * 20).encode("cp1252")
-    encoding, evidence = choose_encoding(body, "text/html; charset=utf-8")
+    _, evidence = choose_encoding(body, "text/html; charset=utf-8")
     assert "mislabelled" in evidence
     assert "\u201cQuoted\u201d caf\u00e9 na\u00efve" in decode_html(
         body, "text/html; charset=utf-8"
