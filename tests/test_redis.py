@@ -621,8 +621,8 @@ def api(base: str, endpoint: str, fields: list[tuple[str, str]] | None = None) -
 @pytest.fixture
 def scrapyd(tmp_path: Path):
     """A real scrapyd on a free loopback port, its eggs, logs and queues in tmp_path."""
-    if shutil.which("scrapyd") is None:
-        pytest.skip("scrapyd is not installed")
+    if shutil.which("scrapyd") is None or shutil.which("scrapyd-deploy") is None:
+        pytest.skip("scrapyd and scrapyd-client are not installed")
     home = tmp_path / "scrapyd"
     home.mkdir()
     port = free_port()
