@@ -19,6 +19,8 @@ whitespace (newlines included) becomes one space (:func:`one_line`).
 from __future__ import annotations
 
 import difflib
+from importlib import resources
+from importlib.resources.abc import Traversable
 import functools
 import html
 import re
@@ -37,7 +39,8 @@ from w3lib.url import safe_url_string
 from pipeline.errors import BroadsheetError, Dropped
 from pipeline.items import Article
 
-DEFAULT_LAYOUT = Path(__file__).with_name("layout.toml")
+# Read through importlib.resources: under scrapyd the package runs from a zipped egg.
+DEFAULT_LAYOUT = resources.files("pipeline") / "layout.toml"
 ARTICLE_KEYS = (
     "title",
     "date",
@@ -86,7 +89,7 @@ FRONT_MATTER_KEYS = ARTICLE_KEYS + LAYOUT_KEYS
 _LAYOUT_TYPES = {f.name: f.type for f in fields(Layout)}
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path | Traversable) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -97,7 +100,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise LayoutError(f"{path}: not valid TOML: {error}") from None
 
 
-def _layout_values(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+def _layout_values(path: Path | Traversable, data: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in _LAYOUT_TYPES:

@@ -8,6 +8,7 @@ and the key, and suggests the key that was probably meant.
 from __future__ import annotations
 
 import difflib
+from importlib import resources
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -16,7 +17,8 @@ from typing import Any
 
 from pipeline.errors import BroadsheetError
 
-DEFAULT_SOURCES = Path(__file__).with_name("sources.toml")
+# Read through importlib.resources: under scrapyd the package runs from a zipped egg.
+DEFAULT_SOURCES = resources.files("pipeline") / "sources.toml"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
@@ -134,7 +136,7 @@ def _check_regex(path: Path, where: str, key: str, pattern: str) -> None:
 
 def load_sources(path: str | Path | None = None) -> dict[str, Source]:
     """Read a sources file (the packaged default when ``path`` is None), by name."""
-    path = Path(path) if path else DEFAULT_SOURCES
+    path = Path(path) if path else DEFAULT_SOURCES  # a Traversable reads like a Path
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
