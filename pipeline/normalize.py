@@ -19,8 +19,6 @@ whitespace (newlines included) becomes one space (:func:`one_line`).
 from __future__ import annotations
 
 import difflib
-from importlib import resources
-from importlib.resources.abc import Traversable
 import functools
 import html
 import re
@@ -28,6 +26,8 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit

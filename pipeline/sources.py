@@ -8,10 +8,10 @@ and the key, and suggests the key that was probably meant.
 from __future__ import annotations
 
 import difflib
-from importlib import resources
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
