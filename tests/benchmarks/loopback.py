@@ -4,7 +4,8 @@ Serves the pages written by :func:`tests.benchmarks.sample.write_sample` on
 127.0.0.1 (port 0) from a thread: ``/news/<n>.html`` is page ``n`` (its gzipped bytes
 sent as they are, with ``Content-Encoding: gzip``), ``/sitemap.xml`` lists every page
 (with an ETag, answering 304 to a matching If-None-Match), ``/robots.txt`` allows
-everything. Every request is counted by kind.
+everything. Every request is counted once, by kind (``sitemap-304`` for a sitemap
+request answered 304).
 """
 
 from __future__ import annotations
@@ -78,12 +79,12 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 site.count("robots")
                 return self.send(200, b"User-agent: *\nAllow: /\n", "text/plain")
             if path == "/sitemap.xml":
-                site.count("sitemap")
                 body = site.sitemap()
                 etag = '"' + hashlib.sha1(body).hexdigest() + '"'
                 if self.headers.get("If-None-Match") == etag:
                     site.count("sitemap-304")
                     return self.send(304, b"", "application/xml", {"ETag": etag})
+                site.count("sitemap")
                 return self.send(200, body, "application/xml", {"ETag": etag})
             name = path.removeprefix("/news/").removesuffix(".html")
             if (
