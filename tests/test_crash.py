@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ SKIP = {"script", "style", "noscript", "template"}
 SEED = 20261122
 STARTUP_KILLS = 2
 RUNNING_KILLS = 8
-STEP_KILLS = 16
+STEP_KILLS = 12
 
 pytestmark = pytest.mark.slow
 
@@ -457,3 +458,147 @@ def test_an_older_copy_never_replaces_a_newer_one(
     [(text,)] = table(backward, f"SELECT text FROM articles WHERE url = '{newer.url}'")
     assert text == newer.text  # the later fetch wins
     assert (older.text,) in table(backward, "SELECT text FROM versions")
+
+
+# -- a crawl, killed and resumed --------------------------------------------------
+
+
+CRAWL = [*BROADSHEET, "crawl"]
+CRAWL_KILLS = 2
+
+
+def crawl_command(sources: Path, output: Path, **settings: str) -> list[str]:
+    from test_crawl import FAST
+
+    pairs = [f"-s{k}={v}" for k, v in {**FAST, **settings}.items()]
+    return [*CRAWL, "--sources", str(sources), "--output", str(output), *pairs]
+
+
+def stored_articles(output: Path) -> list[tuple[Any, ...]]:
+    return table(output, "SELECT url, title, text, path FROM articles ORDER BY url")
+
+
+def article_count(output: Path) -> int:
+    try:
+        return table(output, "SELECT count(*) FROM articles")[0][0]
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[Any]:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from sitesrv import SiteServer
+
+    with SiteServer(slow=0.5) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def crawled(site: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The sources file for the loopback site and one uninterrupted crawl of it."""
+    from test_crawl import write_sources
+
+    folder = tmp_path_factory.mktemp("crawl")
+    sources = write_sources(folder / "sources.toml", site.base)
+    output = folder / "reference"
+    done = subprocess.run(
+        crawl_command(sources, output), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(stored_articles(output)) == 10
+    return sources, output
+
+
+def test_kill_9_during_a_crawl_then_rerun_stores_the_same_articles(
+    crawled: tuple[Path, Path], tmp_path: Path
+) -> None:
+    sources, reference = crawled
+    rng = random.Random(SEED)
+    output = tmp_path / "out"
+    slow = {"DOWNLOAD_DELAY": "0.2", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
+    for round_ in range(CRAWL_KILLS):
+        log = tmp_path / f"crawl-{round_}.log"
+        with open(log, "wb") as sink:
+            process = subprocess.Popen(
+                crawl_command(sources, output, **slow), stdout=sink, stderr=sink
+            )
+            target = article_count(output) + rng.randint(1, 3)
+            deadline = time.monotonic() + 60
+            while article_count(output) < target and process.poll() is None:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 0.1))
+            assert process.poll() is None, log.read_text()
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        assert "Traceback" not in log.read_text(errors="replace")
+    assert 0 < article_count(output) < 10
+    final = subprocess.run(
+        crawl_command(sources, output), capture_output=True, text=True, timeout=120
+    )
+    assert final.returncode == 0, final.stderr
+    assert "Traceback" not in final.stderr
+    assert stored_articles(output) == stored_articles(reference)
+    assert_sound(output)
+
+
+@pytest.fixture(scope="module")
+def paused_and_resumed(
+    crawled: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """A JOBDIR crawl stopped with Ctrl-C after two articles, then run again."""
+    sources, _ = crawled
+    folder = tmp_path_factory.mktemp("jobdir")
+    output, jobdir = folder / "out", folder / "job"
+    slow = {"DOWNLOAD_DELAY": "0.3", "CONCURRENT_REQUESTS_PER_DOMAIN": "1"}
+    process = subprocess.Popen(
+        crawl_command(sources, output, JOBDIR=str(jobdir), **slow),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    while article_count(output) < 2 and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)  # Ctrl-C: Scrapy stops and keeps its queue
+    _, paused_log = process.communicate(timeout=60)
+    queue_kept = (jobdir / "requests.queue").is_dir()
+    paused = article_count(output)
+    resumed = subprocess.run(
+        crawl_command(sources, output, JOBDIR=str(jobdir)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return {
+        "output": output,
+        "paused_log": paused_log,
+        "queue_kept": queue_kept,
+        "paused": paused,
+        "resumed": resumed,
+    }
+
+
+def test_a_crawl_paused_with_jobdir_resumes_where_it_stopped(
+    crawled: tuple[Path, Path], paused_and_resumed: dict[str, Any]
+) -> None:
+    run = paused_and_resumed
+    assert "Traceback" not in run["paused_log"]
+    assert "stopped early" in run["paused_log"]
+    assert run["queue_kept"]
+    assert run["paused"] < 10
+    assert "Traceback" not in run["resumed"].stderr
+    assert "Resuming crawl" in run["resumed"].stderr
+    assert stored_articles(run["output"]) == stored_articles(crawled[1])
+    assert_sound(run["output"])
+
+
+@pytest.mark.xfail(
+    reason="a resumed JOBDIR crawl does not read its feeds again (they are in "
+    "requests.seen), and a crawl that read no feed is reported failing"
+)
+def test_a_resumed_jobdir_crawl_is_not_reported_failing(
+    paused_and_resumed: dict[str, Any],
+) -> None:
+    resumed = paused_and_resumed["resumed"]
+    assert resumed.returncode == 0, resumed.stderr[-500:]
