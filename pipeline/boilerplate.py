@@ -14,6 +14,10 @@ import re
 from pipeline.htmlmd import Block
 
 MAX_WORDS = 30
+SOCIAL = (
+    r"(whatsapp|facebook|twitter|x|linkedin|telegram|instagram|youtube|koo( app)?|"
+    r"pinterest|reddit|threads|email|e-mail|print|copy link|share)"
+)
 FURNITURE = re.compile(
     r"^\W*("
     r"((read|see|view|show|load)\s+(more|the full|full|all|less)\b|continue reading|click here).{0,60}$|"
@@ -29,7 +33,7 @@ FURNITURE = re.compile(
     r"(first published|published|updated|last updated)\s*(on|at)?\s*:?\s*\S.{0,40}$|"
     r"(tags?|topics?|related( topics| stories| articles)?)\s*:|"
     r"trending( now| stories)?\s*$|recommended( for you| stories)?\s*$|"
-    r"(whatsapp|facebook|twitter|linkedin|telegram|email|print|copy link)(\W+(whatsapp|facebook|twitter|x|linkedin|telegram|email|print|copy link))+\W*$"
+    rf"{SOCIAL}(\W*{SOCIAL})+\W*$"
     r")",
     re.I,
 )
@@ -43,6 +47,9 @@ CAPTION = re.compile(
 
 
 LINK_ITEM = re.compile(r"^\s*(-|\d+\.) \[[^\]]*\]\([^)]*\)\s*$")
+
+
+LINK_ONLY = re.compile(r"^(\**\[[^\]]*\]\([^)]*\)\**\s*)+$")
 
 
 def _words(text: str) -> list[str]:
@@ -87,9 +94,11 @@ def is_link_list(block: Block) -> bool:
 def remove_furniture(
     blocks: list[Block], title: str, captions: set[str] | None = None
 ) -> list[Block]:
-    """Blocks without furniture, and without the headline or lead-image caption on top.
+    """Blocks without furniture; without the headline, lead-image caption, breadcrumbs
+    or share buttons on top; without lists or lines of bare links at the end.
 
-    Captions inside the story stay, as paragraphs of their own.
+    Captions inside the story stay, as paragraphs of their own, and so do links
+    introduced by text ("ALSO READ: <link>").
     """
     kept = [b for b in blocks if not is_furniture(b)]
     captions = captions or set()
@@ -97,6 +106,9 @@ def remove_furniture(
         is_headline(kept[0], title)
         or is_lead_caption(kept[0], captions)
         or is_link_list(kept[0])
+        or (kept[0].kind == "list" and len(kept[0].text.split()) <= 4)
     ):
         kept.pop(0)
+    while kept and (is_link_list(kept[-1]) or LINK_ONLY.match(kept[-1].md)):
+        kept.pop()  # related-story teasers after the story
     return kept

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from pipeline.jsonld import LinkedData, names
@@ -27,11 +28,14 @@ NOISE = re.compile(
     r"\b(19|20)\d{2}\b.*$|\bfor\b\s.*$|\bin\b\s.*$)",
     re.I,
 )
-BYLINE_XPATH = (
-    './/*[@rel="author"]',
-    './/*[@itemprop="author"]//*[@itemprop="name"]',
-    './/*[contains(concat(" ", normalize-space(@class), " "), " byline ")]',
-    './/*[contains(@class, "author-name") or contains(@class, "authorName")]',
+BYLINE_XPATH = tuple(
+    etree.XPath(expression)
+    for expression in (
+        '//*[@rel="author"]',
+        '//*[@itemprop="author"]//*[@itemprop="name"]',
+        '//*[contains(concat(" ", normalize-space(@class), " "), " byline ")]',
+        '//*[contains(@class, "author-name") or contains(@class, "authorName")]',
+    )
 )
 # wire services and desk credits: dropped when a person is also named
 AGENCIES = {
@@ -96,7 +100,7 @@ def split_names(raw: str) -> list[str]:
 
 def _byline_candidates(tree: HtmlElement) -> list[str]:
     for xpath in BYLINE_XPATH:
-        texts = [e.text_content().strip() for e in tree.xpath(xpath)[:4]]
+        texts = [e.text_content().strip() for e in xpath(tree)[:4]]
         texts = [t for t in texts if t and len(t) < 120]
         if texts:
             return texts

@@ -15,8 +15,9 @@ from feeds, ``2024-09-02 17:07:00``, bare dates). :func:`parse_when` reads one;
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,15 +27,15 @@ DAY_ONLY = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 FRACTION = re.compile(r"(\.\d+)")
 HAS_TIME = re.compile(r"\d{1,2}:\d{2}")
-HAS_OFFSET = re.compile(
-    r"(Z|[+-]\d{2}:?\d{2}|\b(GMT|UTC|UT|[ECMP][SD]T|IST))\s*$", re.I
-)
-TZ_NAMES = {
-    "IST": timezone(timedelta(hours=5, minutes=30)),
-    "GMT": UTC,
-    "UTC": UTC,
-    "UT": UTC,
-}
+HAS_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2}|\b(GMT|UTC|UT|[A-Z]{2,4}T))\s*$")
+ZONE_MINUTES = {
+    "IST": 330, "GMT": 0, "UTC": 0, "UT": 0, "BST": 60, "CET": 60, "CEST": 120,
+    "EET": 120, "EEST": 180, "MSK": 180, "PKT": 300, "NPT": 345, "SGT": 480,
+    "HKT": 480, "JST": 540, "KST": 540, "AEST": 600, "AEDT": 660, "EST": -300,
+    "EDT": -240, "CST": -360, "CDT": -300, "MST": -420, "MDT": -360, "PST": -480,
+    "PDT": -420,
+}  # fmt: skip
+TZ_NAMES = {name: timezone(timedelta(minutes=m)) for name, m in ZONE_MINUTES.items()}
 EARLIEST, LATEST = 1990, 2100
 
 
@@ -102,10 +103,12 @@ def parse_when(value: str | None) -> When | None:
 def _fuzzy(value: str) -> datetime | None:
     if not re.search(r"\d{4}", value):
         return None
-    try:
-        return dateutil_parser.parse(value, tzinfos=TZ_NAMES)
-    except (ValueError, OverflowError, TypeError):
-        return None
+    with warnings.catch_warnings():  # unknown zone names ("EET") give a naive time
+        warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+        try:
+            return dateutil_parser.parse(value, tzinfos=TZ_NAMES)
+        except (ValueError, OverflowError, TypeError):
+            return None
 
 
 def _zone(name: str | None) -> ZoneInfo | None:

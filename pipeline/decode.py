@@ -167,7 +167,7 @@ def decode_html(body: bytes, content_type: str = "") -> str:
     encoding, _ = choose_encoding(body, content_type)
     if not read_bom(body)[0] and body[:4096].count(b"\x00") > 4:
         raise Dropped("binary", "NUL bytes in the body")
-    text = body.decode(encoding, errors="replace")
+    text = body.decode(encoding, errors="replace")  # strict UTF-8 was checked already
     if text[:1] == "\ufeff":
         text = text[1:]
     if len(text) > MAX_HTML_CHARS:

@@ -114,8 +114,12 @@ def _child(child: _Element, base: str) -> tuple[str, str]:
 
 
 def _tidy(value: str) -> str:
-    lines = [SPACES.sub(" ", line).strip() for line in value.split("\n")]
-    return "\n".join(line for line in lines if line)
+    value = SPACES.sub(" ", value)
+    if "\n" not in value:
+        return value.strip()
+    return "\n".join(
+        line for line in (part.strip() for part in value.split("\n")) if line
+    )
 
 
 def _para(md: str, text: str, kind: str = "p") -> Block | None:

