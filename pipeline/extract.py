@@ -83,18 +83,30 @@ def _xpath(expression: str) -> etree.XPath:
         raise SourceError(f'invalid XPath "{expression}": {error}') from None
 
 
+def _select(expression: str, tree: HtmlElement) -> list[etree._Element]:
+    """Elements matching a source's XPath; SourceError when it cannot be evaluated."""
+    try:
+        found = _xpath(expression)(tree)
+    except etree.XPathEvalError as error:
+        raise SourceError(f'XPath "{expression}" fails: {error}') from None
+    if not isinstance(found, list):
+        return []
+    return [e for e in found if isinstance(e, etree._Element)]
+
+
 def apply_overrides(tree: HtmlElement, source: Source | None) -> HtmlElement:
-    """Remove the source's ``prune_xpaths``; keep only its ``body_xpath`` element."""
+    """Remove the source's ``prune_xpaths``; keep only its ``body_xpath`` element(s).
+
+    An XPath that is invalid raises SourceError (a configuration error, not a page's).
+    """
     if source is None:
         return tree
     for expression in source.prune_xpaths:
-        for element in _xpath(expression)(tree):
-            if isinstance(element, etree._Element) and element.getparent() is not None:
+        for element in _select(expression, tree):
+            if element.getparent() is not None:
                 element.drop_tree()
     if source.body_xpath:
-        found = [
-            e for e in _xpath(source.body_xpath)(tree) if isinstance(e, etree._Element)
-        ]
+        found = _select(source.body_xpath, tree)
         if found:
             page = etree.Element("html")
             body = etree.SubElement(etree.SubElement(page, "body"), "article")

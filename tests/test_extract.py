@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -14,7 +15,7 @@ from pipeline.errors import Dropped
 from pipeline.extract import extract
 from pipeline.items import Article, Hints, Page
 from pipeline.metadata import strip_site_name
-from pipeline.sources import Source
+from pipeline.sources import Source, SourceError
 
 URL = "https://www.example-news.in/india/story-about-the-budget-123.html"
 SENTENCES = [
@@ -386,6 +387,28 @@ def test_body_xpath_picks_the_element_holding_the_body():
     article = extract(page(body=f'<div id="story">{BODY}</div>', extra=extra), source)
     assert "Sidebar copy" not in article.text
     assert SENTENCES[2] in article.text
+
+
+@pytest.mark.parametrize("xpath", ["//div[", "//p[foo()]"])
+def test_a_bad_source_xpath_is_a_source_error(xpath):
+    source = Source(
+        name="example",
+        domains=("example-news.in",),
+        feeds=("x",),
+        prune_xpaths=(xpath,),
+    )
+    with pytest.raises(SourceError, match=re.escape(xpath)):
+        extract(page(), source)
+
+
+def test_a_source_xpath_selecting_no_element_prunes_nothing():
+    source = Source(
+        name="example",
+        domains=("example-news.in",),
+        feeds=("x",),
+        prune_xpaths=("count(//p)",),
+    )
+    assert SENTENCES[0] in extract(page(), source).text
 
 
 def test_deep_nesting_is_handled_quickly():
