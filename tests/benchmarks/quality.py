@@ -186,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--json", type=Path, default=None, help="write per-page results"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time broadsheet and trafilatura N times each, keep the fastest",
+    )
     args = parser.parse_args(argv)
     console = Console(width=160)
     if not (args.corpus / "index.csv").exists():
