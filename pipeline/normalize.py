@@ -244,10 +244,15 @@ def summarize(text: str, limit: int = SUMMARY_LIMIT) -> str:
     return flat if head == flat else head + "..."
 
 
+def _escape_html(text: str) -> str:
+    """Summaries are rendered as markdown by themes: a ``<`` that opens a tag is escaped."""
+    return re.sub(r"(?<!\\)<(?=[A-Za-z/!?])", r"\\<", text)
+
+
 def summary_for(article: Article) -> str:
     """The page's description (``article.summary``, else ``description``) or the cut text."""
     given = one_line(article.summary or article.description or "")
-    return given or summarize(article.text)
+    return _escape_html(given or summarize(article.text))
 
 
 def _local_time(value: str | None) -> str | None:
@@ -340,13 +345,20 @@ _MAX_PASSES = 16
 _LINK_CLOSE = re.compile(r"(\\*)\](?=\()")
 
 
+_CONTROL_AND_SPACE = "".join(map(chr, range(0x21)))
+# Characters percent-encoded in link targets: spaces, parentheses, <, >, controls, and
+# the "&" of anything markdown would read as a character reference ("&amp;" -> "&").
+_UNSAFE_IN_TARGET = re.compile(r"[\x00-\x20()<>\x7f]|&(?=#?[A-Za-z0-9]+;)")
+
+
 def safe_target(url: str) -> str:
-    """``url`` made safe as a markdown link target: no spaces, parentheses, <, > or controls."""
+    """``url`` made safe as a markdown link target: no spaces, parentheses, <, >, controls
+    or character references."""
     try:
         safe = safe_url_string(url)
     except ValueError:
         safe = url
-    return re.sub(r"[\x00-\x20()<>\x7f]", lambda m: f"%{ord(m.group()):02X}", safe)
+    return _UNSAFE_IN_TARGET.sub(lambda m: f"%{ord(m.group()):02X}", safe)
 
 
 def resolve(
@@ -358,7 +370,7 @@ def resolve(
     references decoded, tabs and newlines removed, surrounding controls stripped.
     """
     plain = _UNESCAPE.sub(_unescape_one, target)
-    plain = re.sub(r"[\t\n\r]", "", plain).strip("\x00- ")
+    plain = re.sub(r"[\t\n\r]", "", plain).strip(_CONTROL_AND_SPACE)
     if not plain:
         return None
     try:

@@ -84,12 +84,16 @@ class NewsSpider(Spider):
     # -- entry points ---------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Request]:
+        # Entry points are read on every run, a run resumed from a JOBDIR included,
+        # whose seen-set already holds them.
         for url in self.source.feeds:
-            yield self.listing(url, "feed")
+            yield self.listing(url, "feed").replace(dont_filter=True)
         for url in self.source.sitemaps:
-            yield self.listing(url, "sitemap")
+            yield self.listing(url, "sitemap").replace(dont_filter=True)
         for section in self.source.sections:
-            yield self.listing(section.url, "section", pattern=section.pattern)
+            yield self.listing(section.url, "section", pattern=section.pattern).replace(
+                dont_filter=True
+            )
 
     @property
     def entry_points(self) -> int:

@@ -593,10 +593,6 @@ def test_a_crawl_paused_with_jobdir_resumes_where_it_stopped(
     assert_sound(run["output"])
 
 
-@pytest.mark.xfail(
-    reason="a resumed JOBDIR crawl does not read its feeds again (they are in "
-    "requests.seen), and a crawl that read no feed is reported failing"
-)
 def test_a_resumed_jobdir_crawl_is_not_reported_failing(
     paused_and_resumed: dict[str, Any],
 ) -> None:

@@ -252,18 +252,11 @@ UNSAFE_LINK = re.compile(
 )
 
 
-ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 # Contract problems with a known cause, tolerated here and kept as strict xfails below.
 KNOWN_PROBLEMS = {
     # A headline of three characters or fewer is read as none: the file has an
     # empty title (see fixtures/hostile/README.md).
     'key "title" is empty': lambda row: not row["title"],
-    # An article URL holding an entity-like "&amp;" is written as is into the closing
-    # link, where markdown reads it as "&"; one ending in "-" loses the "-" when the
-    # checker reads the link back (normalize.resolve strips "-" from target ends).
-    "the last paragraph is not": lambda row: bool(
-        ENTITY.search(row["url"]) or row["url"].endswith("-")
-    ),
 }
 
 
@@ -368,14 +361,12 @@ def _rendered(url: str, title: str) -> str:
     return render(article)
 
 
-@pytest.mark.xfail(reason="an entity-like '&amp;' in the article URL is not escaped")
 def test_known_entity_in_the_article_url_keeps_the_contract() -> None:
     assert (
         check_document(_rendered("https://fuzz.example/news/a&amp;b", "T-title")) == []
     )
 
 
-@pytest.mark.xfail(reason="normalize.resolve strips '-' from the ends of link targets")
 def test_known_article_url_ending_in_a_hyphen_keeps_the_contract() -> None:
     assert (
         check_document(_rendered("https://fuzz.example/news/story-", "T-title")) == []

@@ -299,10 +299,6 @@ def test_case_is_stored_safely_or_dropped_with_its_reason(
     CHECKS.get(name, lambda article, text: None)(value, text)
 
 
-@pytest.mark.xfail(
-    reason="the summary keeps a description's literal <script> text unescaped; "
-    "Hugo renders a front-matter summary as markdown"
-)
 def test_summary_has_no_raw_html(corpus: Path, tmp_path: Path) -> None:
     kind, article, _ = extract_outcome(page_of(corpus, "title-injection.html"), SOURCE)
     assert kind == "article"
