@@ -22,7 +22,6 @@ import difflib
 import functools
 import html
 import re
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -38,6 +37,7 @@ from w3lib.url import safe_url_string
 
 from pipeline.errors import BroadsheetError, Dropped
 from pipeline.items import Article
+from pipeline.tomlfile import read_toml
 
 # Read through importlib.resources: under scrapyd the package runs from a zipped egg.
 DEFAULT_LAYOUT = resources.files("pipeline") / "layout.toml"
@@ -90,14 +90,7 @@ _LAYOUT_TYPES = {f.name: f.type for f in fields(Layout)}
 
 
 def _read_toml(path: Path | Traversable) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LayoutError(f"{path}: no such layout file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise LayoutError(f"{path}: cannot read: {error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise LayoutError(f"{path}: not valid TOML: {error}") from None
+    return read_toml(path, LayoutError, "layout file")
 
 
 def _layout_values(path: Path | Traversable, data: dict[str, Any]) -> dict[str, Any]:

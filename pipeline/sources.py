@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import BroadsheetError
+from pipeline.tomlfile import read_toml
 
 # Read through importlib.resources: under scrapyd the package runs from a zipped egg.
 DEFAULT_SOURCES = resources.files("pipeline") / "sources.toml"
@@ -137,14 +137,7 @@ def _check_regex(path: Path, where: str, key: str, pattern: str) -> None:
 def load_sources(path: str | Path | None = None) -> dict[str, Source]:
     """Read a sources file (the packaged default when ``path`` is None), by name."""
     path = Path(path) if path else DEFAULT_SOURCES  # a Traversable reads like a Path
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SourceError(f"{path}: no such sources file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SourceError(f"{path}: cannot read: {error}") from None
-    except tomllib.TOMLDecodeError as error:
-        raise SourceError(f"{path}: not valid TOML: {error}") from None
+    data = read_toml(path, SourceError, "sources file")
     tables = data.get("source")
     unknown = set(data) - {"source"}
     if unknown:
