@@ -29,6 +29,7 @@ is handed to trafilatura for the body (trafilatura copies it before cleaning). S
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import htmldate
@@ -54,6 +55,9 @@ except ImportError:  # language detection is optional: declared or source lang t
     LanguageIdentifier = MODEL_FILE = None
 
 MIN_WORDS = 40
+CONTROL_REFERENCE = re.compile(
+    r"&#(0*(?:[0-8]|1[1-2]|1[4-9]|2\d|3[01])|[xX]0*(?:[0-8bcefBCEF]|1[0-9a-fA-F]));"
+)
 TRAFILATURA_OPTIONS = {
     "include_comments": False,
     "include_formatting": True,
@@ -66,6 +70,8 @@ TRAFILATURA_OPTIONS = {
 
 def parse_html(text: str) -> HtmlElement:
     """The lxml tree of a decoded page, or Dropped (not-html, broken-html)."""
+    if "&#" in text:  # references to control characters make trafilatura give up
+        text = CONTROL_REFERENCE.sub(" ", text)
     try:
         tree = load_html(text)
     except (RecursionError, etree.LxmlError) as error:

@@ -178,7 +178,7 @@ def read_title(tree: HtmlElement, meta: Meta, linked: LinkedData, url: str) -> s
         clean_text(tree.findtext(".//title")),
     ]
     for candidate in candidates:
-        if candidate and len(candidate) > 3:
+        if candidate and any(c.isalnum() for c in candidate):
             title = strip_site_name(candidate, names)
             if h1 and " | " in title and " | " not in h1:
                 return h1  # still an SEO title ("... | India News"): the heading is cleaner

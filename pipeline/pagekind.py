@@ -27,9 +27,10 @@ HOME_PATH = re.compile(
 )
 LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage"}
 STUB_WORDS = 120
-MAX_LINK_SHARE = (
-    0.6  # more of the text in links than this, without article markup: an index
-)
+# more of the text in links than this, without article markup: an index page
+MAX_LINK_SHARE = 0.6
+# even with article markup, text that is nearly all links, and many of them, is a list
+ALL_LINKS, MANY_LINKS = 0.85, 500
 
 
 def _has_article(linked: LinkedData) -> bool:
@@ -77,7 +78,9 @@ def check_after(
             raise Dropped("not-article", "video page")
         if og_type.startswith("video"):
             raise Dropped("not-article", "video page")
-    if article_types or og_type == "article":
-        return
-    if link_share(body) > MAX_LINK_SHARE:
+    share = link_share(body)
+    links = sum(1 for _ in body.iter("ref")) if body is not None else 0
+    if (share > ALL_LINKS and links > MANY_LINKS) or (
+        share > MAX_LINK_SHARE and not article_types and og_type != "article"
+    ):
         raise Dropped("not-article", f"index page: mostly links {url}")

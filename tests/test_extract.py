@@ -411,6 +411,34 @@ def test_a_source_xpath_selecting_no_element_prunes_nothing():
     assert SENTENCES[0] in extract(page(), source).text
 
 
+def test_a_three_letter_headline_is_kept():
+    article = extract(
+        page(
+            body=BODY.replace("<h1>", ""),
+            head="",
+            ld={"@type": "NewsArticle", "headline": "CON"},
+        )
+    )
+    assert article.title == "CON"
+
+
+def test_references_to_control_characters_do_not_empty_the_body():
+    body = "<p>NUL &#0; and escape &#27; and &#x1F; inside.</p>" + BODY
+    article = extract(page(body=body))
+    assert SENTENCES[0] in article.text
+    assert "\x00" not in article.text
+
+
+def test_thousands_of_links_are_a_list_even_with_article_markup():
+    links = "".join(
+        f'<a href="/news/s{i}">Story {i} headline</a> ' for i in range(2_000)
+    )
+    head = '<meta property="og:type" content="article">'
+    with pytest.raises(Dropped) as dropped:
+        extract(page(body=f"<p>{links}</p>", head=head))
+    assert dropped.value.reason == "not-article"
+
+
 def test_deep_nesting_is_handled_quickly():
     deep = (
         b"<html><body>"
