@@ -20,26 +20,15 @@ from pathlib import Path
 
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
+from pipeline.normalize import derive_title
 from pipeline.paths import slugify
 
 RECORD = re.compile(r"^[ \t]*date[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*", re.MULTILINE)
 URL_LINE = re.compile(r"^[ \t]*(https?://\S+)[ \t]*$", re.MULTILINE)
-SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u2019\u201d]?\s")
-TITLE_LIMIT = 120
 
 
 class DumpError(BroadsheetError):
     """A file is not a legacy text dump."""
-
-
-def derive_title(body: str) -> str:
-    first = " ".join(body.strip().split("\n\n", 1)[0].split())
-    match = SENTENCE_END.search(first)
-    sentence = first[: match.start()].rstrip() if match else first
-    if len(sentence) <= TITLE_LIMIT:
-        return sentence
-    cut = sentence[:TITLE_LIMIT].rsplit(" ", 1)[0].rstrip(",;:")
-    return cut + "..."
 
 
 def paragraphs(body: str) -> list[str]:

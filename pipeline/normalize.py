@@ -218,6 +218,21 @@ def one_line(text: str) -> str:
     return " ".join(_CONTROL.sub("", _SURROGATE.sub("\ufffd", text)).split())
 
 
+TITLE_LIMIT = 120
+_SENTENCE_END = re.compile(r"(?<=[.!?\u0964\u3002])[\"'\u2019\u201d]?\s")
+
+
+def derive_title(body: str) -> str:
+    """A headline for text that has none: its first sentence, cut at a word boundary."""
+    first = " ".join(body.strip().split("\n\n", 1)[0].split())
+    match = _SENTENCE_END.search(first)
+    sentence = first[: match.start()].rstrip() if match else first
+    if len(sentence) <= TITLE_LIMIT:
+        return sentence
+    cut = sentence[:TITLE_LIMIT].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "..."
+
+
 def summarize(text: str, limit: int = SUMMARY_LIMIT) -> str:
     """About ``limit`` characters of ``text`` as one line, cut at a word, then ``...``.
 

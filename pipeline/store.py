@@ -164,7 +164,10 @@ class Store:
                 article.fetched_url
             )  # a canonical tag pointing at the home page
         body = normalize.clean_body(article.body_md, url)
-        prepared = replace(article, url=url, body_md=body)
+        title = normalize.one_line(article.title) or normalize.derive_title(
+            article.text
+        )
+        prepared = replace(article, url=url, body_md=body, title=title or "Untitled")
         summary = normalize.summary_for(prepared)
         return replace(prepared, summary=summary)
 

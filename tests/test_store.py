@@ -271,3 +271,11 @@ def test_files_stay_inside_the_content_folder(store):
     target = (store.content / outcome.path).resolve()
     assert target.is_relative_to(store.content.resolve())
     assert Path(outcome.path).parts[0] == "etc"
+
+
+def test_an_article_without_a_headline_is_filed_under_its_first_sentence(store):
+    outcome = store.add(article(title="  \n "))
+    expected = "Foreign Secretary Vikram Misri said on Friday that India is in touch with US authorities about the surrender of..."
+    assert store.row(outcome.article_id)["title"] == expected
+    post = frontmatter.load(store.content / outcome.path)
+    assert post["title"] == expected
