@@ -31,7 +31,7 @@ FAST = {
     "DOWNLOAD_DELAY": "0",
     "AUTOTHROTTLE_ENABLED": "0",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-    "DOWNLOAD_TIMEOUT": "1",
+    "DOWNLOAD_TIMEOUT": "2",  # the slow page takes 4 s
     "RETRY_TIMES": "1",
     "BROADSHEET_RETRY_BACKOFF": "0.1",
     "BROADSHEET_WORKERS": "0",
@@ -89,7 +89,7 @@ def article_paths(server: SiteServer) -> list[str]:
 
 @pytest.fixture(scope="module")
 def site():
-    with SiteServer(slow=2.5) as server:
+    with SiteServer(slow=4.0) as server:
         yield server
 
 
@@ -340,7 +340,10 @@ def test_scrapy_crawl_news_works_from_the_repo_root(
     assert result.returncode == 0, result.stderr
     (row,) = crawls(output)
     assert row["command"] == "scrapy crawl"
-    assert row["new"] == 2
+    # --limit 2: two article requests, whichever the feeds listed first (one of them
+    # may be an error page or a variant of the other).
+    assert 1 <= row["new"] <= 2
+    assert row["pages"] <= 2
 
 
 # -- the command line, without crawling ----------------------------------------
