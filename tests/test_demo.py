@@ -42,6 +42,13 @@ def test_demo_crawls_the_bundled_site_end_to_end(tmp_path):
         "SELECT a.title, b.title FROM articles a JOIN articles b ON a.duplicate_of = b.id"
     ).fetchall()
     assert {copy, original} == port
+    # The library story states a day and no time: none is invented.
+    assert db.execute(
+        "SELECT date, date_local FROM articles WHERE title LIKE 'Central library%'"
+    ).fetchone() == (
+        "2026-11-18",
+        "2026-11-18",
+    )
     files = sorted((output / "content").rglob("*.md"))
     assert len(files) == 4
     for path in files:
