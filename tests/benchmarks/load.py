@@ -19,7 +19,7 @@ import random
 import resource
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from tests.benchmarks.machine import print_machine
 VOCABULARY = 6000
 SOURCES = ("wire-east", "wire-west", "daily-north", "daily-south", "weekly-central")
 SEED = 20260101
+RECENT = 5000
 
 
 def vocabulary(rng: random.Random, size: int = VOCABULARY) -> list[str]:
@@ -79,11 +80,11 @@ class Writer:
 
 def articles(count: int, seed: int = SEED) -> Iterator[Article]:
     writer = Writer(seed)
-    bodies: list[list[str]] = []
+    bodies: deque[list[str]] = deque(maxlen=RECENT)  # near-copies are of recent stories
     rng = writer.rng
     for n in range(count):
         if bodies and n % 10 == 9:
-            paragraphs = writer.near_copy(rng.choice(bodies[-5000:]))
+            paragraphs = writer.near_copy(rng.choice(bodies))
         else:
             paragraphs = writer.paragraphs(rng.randint(400, 800))
             bodies.append(paragraphs)
