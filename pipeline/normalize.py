@@ -350,6 +350,9 @@ _TAG_START = re.compile(r"[A-Za-z/!?]")
 # "[" ... "]:" with any "[" inside: wider than a definition label, on purpose.
 _DEFINITION = re.compile(r"\[(?:[^\]\\]|\\.)*\]:", re.S)
 _MAX_PASSES = 16
+# Where _events and _bracket_pairs must look: everything else is plain text.
+_EVENT_START = re.compile(r"[\\\[!<]")
+_BRACKET_OR_ESCAPE = re.compile(r"\\.|[\[\]]", re.S)
 _LINK_CLOSE = re.compile(r"(\\*)\](?=\()")
 
 
@@ -412,17 +415,12 @@ def _bracket_pairs(text: str) -> dict[int, int]:
     """Each unescaped "[" that has a matching "]", to that "]"."""
     pairs: dict[int, int] = {}
     stack: list[int] = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "\\":
-            i += 2
-            continue
+    for match in _BRACKET_OR_ESCAPE.finditer(text):
+        char = match.group()[0]
         if char == "[":
-            stack.append(i)
+            stack.append(match.start())
         elif char == "]" and stack:
-            pairs[stack.pop()] = i
-        i += 1
+            pairs[stack.pop()] = match.start()
     return pairs
 
 
@@ -538,7 +536,8 @@ def _events(text: str) -> Iterator[tuple[str, Any]]:
             elif _TAG_START.match(text, i + 1):
                 event = ("tag", text[i : i + 40])
         if event is None:
-            i += 1
+            special = _EVENT_START.search(text, i + 1, limit)
+            i = special.start() if special else limit
             continue
         if start < i:
             yield "text", text[start:i]
