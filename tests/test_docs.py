@@ -35,3 +35,7 @@ def test_every_command_is_in_the_readme(command):
     assert re.search(rf"`broadsheet {command}\b", README), (
         f"README does not mention broadsheet {command}"
     )
+
+
+def test_no_placeholder_is_left_in_the_readme():
+    assert "PLACEHOLDER" not in README
