@@ -61,7 +61,10 @@ def reporting() -> Iterator[None]:
     except BroadsheetError as error:
         raise click.ClickException(str(error)) from None
     except KeyboardInterrupt:
-        click.echo("interrupted: what was committed is kept; run the command again to go on", err=True)
+        click.echo(
+            "interrupted: what was committed is kept; run the command again to go on",
+            err=True,
+        )
         sys.exit(130)
 
 
@@ -78,14 +81,35 @@ def _progress(console: Console, total: int | None, label: str) -> Progress:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--source", "source_name", help="Source the saved HTML pages belong to (WARC records: by host when omitted)")
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+@click.option(
+    "--source",
+    "source_name",
+    help="Source the saved HTML pages belong to (WARC records: by host when omitted)",
+)
 @SOURCES_OPTION
 @OUTPUT_OPTION
 @LAYOUT_OPTION
-@click.option("--workers", type=click.IntRange(0), help="Extraction processes (default: one per CPU; 0: in this process)")
-@click.option("--threshold", default=0.8, show_default=True, type=click.FloatRange(0.01, 1.0), help="Near-duplicate Jaccard threshold")
-@click.option("--redis", "redis_url", metavar="URL", help="Push the pages to this Redis (redis://HOST:PORT/DB) for `broadsheet work`")
+@click.option(
+    "--workers",
+    type=click.IntRange(0),
+    help="Extraction processes (default: one per CPU; 0: in this process)",
+)
+@click.option(
+    "--threshold",
+    default=0.8,
+    show_default=True,
+    type=click.FloatRange(0.01, 1.0),
+    help="Near-duplicate Jaccard threshold",
+)
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Push the pages to this Redis (redis://HOST:PORT/DB) for `broadsheet work`",
+)
 def replay(
     paths: tuple[Path, ...],
     source_name: str | None,
@@ -126,12 +150,16 @@ def replay(
 
         def source_for(host: str) -> str | None:
             if chosen is not None:
-                return chosen.name if not chosen.domains or chosen.allows(host) else None
+                return (
+                    chosen.name if not chosen.domains or chosen.allows(host) else None
+                )
             return next((s.name for s in sources.values() if s.allows(host)), None)
 
         files = input_files(list(paths))
         if not files:
-            raise click.ClickException(f"no saved pages or WARC files under {', '.join(map(str, paths))}")
+            raise click.ClickException(
+                f"no saved pages or WARC files under {', '.join(map(str, paths))}"
+            )
         if redis_url:
             from pipeline.fanout import fan_out, print_fan_out
             from pipeline.redisqueue import connect
@@ -139,13 +167,20 @@ def replay(
             with _progress(console, None, "queueing") as progress:
                 task = progress.add_task("pages", total=None)
                 pages = iter_pages(files, source_name, source_for)
-                counts = fan_out(pages, connect(redis_url), advance=lambda: progress.advance(task))
-            print_fan_out(counts, f"queued {len(files)} file(s) in {redis_url}", console)
+                counts = fan_out(
+                    pages, connect(redis_url), advance=lambda: progress.advance(task)
+                )
+            print_fan_out(
+                counts, f"queued {len(files)} file(s) in {redis_url}", console
+            )
             return
         layout = load_layout(layout_file)
         with output_lock(output_dir), Store(output_dir, layout, threshold) as store:
             store.register_sources([*sources.values(), *([chosen] if chosen else [])])
-            with ExtractPool(workers) as pool, _progress(console, None, "replaying") as progress:
+            with (
+                ExtractPool(workers) as pool,
+                _progress(console, None, "replaying") as progress,
+            ):
                 task = progress.add_task("pages", total=None)
                 runs = ingest(
                     iter_pages(files, source_name, source_for),
@@ -154,13 +189,26 @@ def replay(
                     pool,
                     advance=lambda: progress.advance(task),
                 )
-        print_summary(list(runs.values()), f"replayed {len(files)} file(s) into {output_dir}", console)
+        print_summary(
+            list(runs.values()),
+            f"replayed {len(files)} file(s) into {output_dir}",
+            console,
+        )
 
 
 @cli.command(name="import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--source", "source_name", required=True, help="Source the dumps belong to")
-@click.option("--url-prefix", help="Prefix of the URLs made up for records that have none")
+@click.argument(
+    "files",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--source", "source_name", required=True, help="Source the dumps belong to"
+)
+@click.option(
+    "--url-prefix", help="Prefix of the URLs made up for records that have none"
+)
 @SOURCES_OPTION
 @OUTPUT_OPTION
 @LAYOUT_OPTION
@@ -185,17 +233,24 @@ def import_(
 
     console = Console(stderr=True)
     with reporting():
-        source = load_sources(sources_file).get(source_name) or adhoc_source(source_name)
+        source = load_sources(sources_file).get(source_name) or adhoc_source(
+            source_name
+        )
         domain = source.domains[0] if source.domains else f"{source.name}.invalid"
         prefix = url_prefix or f"https://{domain}/imported/"
         stats = RunStats(source.name, command="import")
-        with output_lock(output_dir), Store(output_dir, load_layout(layout_file)) as store:
+        with (
+            output_lock(output_dir),
+            Store(output_dir, load_layout(layout_file)) as store,
+        ):
             for path in files:
                 for article in read_dump(path, source.name, prefix):
                     stats.pages += 1
                     stats.count(store.add(article).kind)
         stats.finish()
-        print_summary([stats], f"imported {len(files)} file(s) into {output_dir}", console)
+        print_summary(
+            [stats], f"imported {len(files)} file(s) into {output_dir}", console
+        )
 
 
 @cli.command()
@@ -211,7 +266,11 @@ def export(output_dir: Path, layout_file: Path | None) -> None:
     from pipeline.normalize import load_layout
     from pipeline.store import Store
 
-    with reporting(), output_lock(output_dir), Store(output_dir, load_layout(layout_file)) as store:
+    with (
+        reporting(),
+        output_lock(output_dir),
+        Store(output_dir, load_layout(layout_file)) as store,
+    ):
         written = export_all(store)
     click.echo(f"wrote {written} markdown file(s) under {output_dir / 'content'}")
 
@@ -233,7 +292,11 @@ def check(output_dir: Path, layout_file: Path | None, repair: bool) -> None:
     from pipeline.normalize import load_layout
     from pipeline.store import Store
 
-    with reporting(), output_lock(output_dir), Store(output_dir, load_layout(layout_file)) as store:
+    with (
+        reporting(),
+        output_lock(output_dir),
+        Store(output_dir, load_layout(layout_file)) as store,
+    ):
         drift = find_drift(store)
         for kind, path in drift:
             click.echo(f"{kind}\t{path}")
@@ -241,7 +304,10 @@ def check(output_dir: Path, layout_file: Path | None, repair: bool) -> None:
             repair_drift(store, drift)
             click.echo(f"repaired {len(drift)} file(s)")
         elif drift:
-            click.echo(f"{len(drift)} file(s) differ from the database; run with --repair to fix them", err=True)
+            click.echo(
+                f"{len(drift)} file(s) differ from the database; run with --repair to fix them",
+                err=True,
+            )
             sys.exit(1)
         else:
             click.echo("markdown tree and database agree")
@@ -311,17 +377,56 @@ def stats(output_dir: Path, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--source", "source_names", multiple=True, metavar="NAME", help="Source to crawl (repeatable; default: every source)")
+@click.option(
+    "--source",
+    "source_names",
+    multiple=True,
+    metavar="NAME",
+    help="Source to crawl (repeatable; default: every source)",
+)
 @SOURCES_OPTION
 @OUTPUT_OPTION
-@click.option("--limit", type=click.IntRange(1), help="At most N article requests per source")
-@click.option("--refresh", is_flag=True, help="Fetch stored articles again and ignore feed ETags")
-@click.option("--record", "record_dir", type=click.Path(file_okay=False, path_type=Path), help="Also write every response as WARC into this folder")
-@click.option("--every", metavar="INTERVAL", help="Repeat in the foreground every INTERVAL (30m, 2h, 90s)")
-@click.option("--rounds", type=click.IntRange(1), help="With --every: stop after N rounds")
-@click.option("-s", "--set", "setting_pairs", multiple=True, metavar="NAME=VALUE", help="Scrapy or BROADSHEET_ setting (repeatable)")
-@click.option("--redis", "redis_url", metavar="URL", envvar="BROADSHEET_REDIS_URL", help="Share the frontier in this Redis (redis://HOST:PORT/DB) and push articles there for `broadsheet load`")
-@click.option("--seed-from", "seed_from", type=click.Path(file_okay=False, path_type=Path), help="With --redis: first mark every URL stored in this output folder as seen")
+@click.option(
+    "--limit", type=click.IntRange(1), help="At most N article requests per source"
+)
+@click.option(
+    "--refresh", is_flag=True, help="Fetch stored articles again and ignore feed ETags"
+)
+@click.option(
+    "--record",
+    "record_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write every response as WARC into this folder",
+)
+@click.option(
+    "--every",
+    metavar="INTERVAL",
+    help="Repeat in the foreground every INTERVAL (30m, 2h, 90s)",
+)
+@click.option(
+    "--rounds", type=click.IntRange(1), help="With --every: stop after N rounds"
+)
+@click.option(
+    "-s",
+    "--set",
+    "setting_pairs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Scrapy or BROADSHEET_ setting (repeatable)",
+)
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    envvar="BROADSHEET_REDIS_URL",
+    help="Share the frontier in this Redis (redis://HOST:PORT/DB) and push articles there for `broadsheet load`",
+)
+@click.option(
+    "--seed-from",
+    "seed_from",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --redis: first mark every URL stored in this output folder as seen",
+)
 def crawl(
     source_names: tuple[str, ...],
     sources_file: Path | None,
@@ -356,20 +461,31 @@ def crawl(
         if every:
             interval = crawling.parse_interval(every)
             arguments = [f"--source={name}" for name in source_names]
-            arguments += [f"--output={output_dir}", *(f"-s{pair}" for pair in setting_pairs)]
+            arguments += [
+                f"--output={output_dir}",
+                *(f"-s{pair}" for pair in setting_pairs),
+            ]
             arguments += [f"--sources={sources_file}"] if sources_file else []
             arguments += [f"--limit={limit}"] if limit else []
             arguments += ["--refresh"] if refresh else []
             arguments += [f"--redis={redis_url}"] if redis_url else []
             arguments += [f"--record={record_dir}"] if record_dir else []
             sys.exit(crawling.repeat(arguments, interval, rounds))
-        settings = crawling.crawl_settings(output_dir, sources_file, limit, refresh, record_dir, overrides)
-        if redis_url or overrides.get("BROADSHEET_REDIS_URL") or overrides.get("REDIS_URL"):
+        settings = crawling.crawl_settings(
+            output_dir, sources_file, limit, refresh, record_dir, overrides
+        )
+        if (
+            redis_url
+            or overrides.get("BROADSHEET_REDIS_URL")
+            or overrides.get("REDIS_URL")
+        ):
             from pipeline.frontier import prepare_crawl
 
             seeded = prepare_crawl(settings, redis_url, seed_from, refresh)
             for name, count in seeded.items():
-                click.echo(f"{name}: {count} stored URL(s) marked as seen in Redis", err=True)
+                click.echo(
+                    f"{name}: {count} stored URL(s) marked as seen in Redis", err=True
+                )
             results = crawling.crawl(chosen, settings)  # no local store: no lock
         elif seed_from:
             raise click.ClickException("--seed-from needs --redis URL")
@@ -377,7 +493,11 @@ def crawl(
             settings.set("BROADSHEET_LOCK_HELD", True, priority="cmdline")
             with output_lock(output_dir):
                 results = crawling.crawl(chosen, settings)
-    failing = {name: message for name, (status, message) in results.items() if status == "failing"}
+    failing = {
+        name: message
+        for name, (status, message) in results.items()
+        if status == "failing"
+    }
     for name, message in failing.items():
         click.echo(f"{name}: failing: {message}", err=True)
     if failing and len(failing) == len(results):
@@ -410,9 +530,14 @@ def demo(output_dir: Path) -> None:
     from pipeline.sources import load_sources
 
     with reporting(), tempfile.TemporaryDirectory() as folder, serve_site() as base:
-        click.echo(f"serving the demo site at {base}/ and crawling it into {output_dir}", err=True)
+        click.echo(
+            f"serving the demo site at {base}/ and crawling it into {output_dir}",
+            err=True,
+        )
         path = sources_file(base, Path(folder))
-        settings = crawling.crawl_settings(output_dir, path, overrides=dict(QUIET_SETTINGS))
+        settings = crawling.crawl_settings(
+            output_dir, path, overrides=dict(QUIET_SETTINGS)
+        )
         settings.set("BROADSHEET_LOCK_HELD", True, priority="cmdline")
         settings.set("BROADSHEET_COMMAND", "broadsheet demo", priority="cmdline")
         with output_lock(output_dir):
@@ -425,13 +550,32 @@ def demo(output_dir: Path) -> None:
 
 
 @cli.command()
-@click.option("--redis", "redis_url", metavar="URL", required=True, envvar="BROADSHEET_REDIS_URL", help="Redis holding the items (redis://HOST:PORT/DB)")
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    required=True,
+    envvar="BROADSHEET_REDIS_URL",
+    help="Redis holding the items (redis://HOST:PORT/DB)",
+)
 @OUTPUT_OPTION
 @LAYOUT_OPTION
 @SOURCES_OPTION
-@click.option("--once", is_flag=True, help="Stop when the list is empty (for cron and tests)")
-@click.option("--seed", is_flag=True, help="First mark every URL stored in the output folder as seen in Redis")
-@click.option("--threshold", default=0.8, show_default=True, type=click.FloatRange(0.01, 1.0), help="Near-duplicate Jaccard threshold")
+@click.option(
+    "--once", is_flag=True, help="Stop when the list is empty (for cron and tests)"
+)
+@click.option(
+    "--seed",
+    is_flag=True,
+    help="First mark every URL stored in the output folder as seen in Redis",
+)
+@click.option(
+    "--threshold",
+    default=0.8,
+    show_default=True,
+    type=click.FloatRange(0.01, 1.0),
+    help="Near-duplicate Jaccard threshold",
+)
 def load(
     redis_url: str,
     output_dir: Path,
@@ -461,18 +605,52 @@ def load(
             from pipeline.store import DB_NAME
 
             if (output_dir / DB_NAME).is_file():
-                for name, count in seed_frontier(output_dir / DB_NAME, connect(redis_url)).items():
-                    click.echo(f"{name}: {count} stored URL(s) marked as seen in Redis", err=True)
-        run_loader(redis_url, output_dir, load_layout(layout_file), load_sources(sources_file), once, threshold)
+                for name, count in seed_frontier(
+                    output_dir / DB_NAME, connect(redis_url)
+                ).items():
+                    click.echo(
+                        f"{name}: {count} stored URL(s) marked as seen in Redis",
+                        err=True,
+                    )
+        run_loader(
+            redis_url,
+            output_dir,
+            load_layout(layout_file),
+            load_sources(sources_file),
+            once,
+            threshold,
+        )
 
 
 @cli.command()
-@click.option("--redis", "redis_url", metavar="URL", required=True, envvar="BROADSHEET_REDIS_URL", help="Redis holding the pages (redis://HOST:PORT/DB)")
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    required=True,
+    envvar="BROADSHEET_REDIS_URL",
+    help="Redis holding the pages (redis://HOST:PORT/DB)",
+)
 @SOURCES_OPTION
-@click.option("--workers", type=click.IntRange(0), help="Extraction processes (default: one per CPU; 0: in this process)")
-@click.option("--name", help="This worker's name: a restarted worker takes back what its namesake left  [default: host name]")
-@click.option("--once", is_flag=True, help="Stop when the list is empty (for cron and tests)")
-def work(redis_url: str, sources_file: Path | None, workers: int | None, name: str | None, once: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(0),
+    help="Extraction processes (default: one per CPU; 0: in this process)",
+)
+@click.option(
+    "--name",
+    help="This worker's name: a restarted worker takes back what its namesake left  [default: host name]",
+)
+@click.option(
+    "--once", is_flag=True, help="Stop when the list is empty (for cron and tests)"
+)
+def work(
+    redis_url: str,
+    sources_file: Path | None,
+    workers: int | None,
+    name: str | None,
+    once: bool,
+) -> None:
     """Extract the pages `broadsheet replay --redis` queued, for `broadsheet load`.
 
     \b
@@ -496,4 +674,7 @@ def work(redis_url: str, sources_file: Path | None, workers: int | None, name: s
                 signal.signal(sig, lambda signum, frame: worker.stop())
             worker.run(once)
     done = worker.done
-    click.echo(f"extracted {done['articles']} article(s), dropped {done['dropped']}, rejected {done['rejected']}", err=True)
+    click.echo(
+        f"extracted {done['articles']} article(s), dropped {done['dropped']}, rejected {done['rejected']}",
+        err=True,
+    )

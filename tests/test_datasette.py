@@ -227,7 +227,13 @@ def test_internal_tables_are_hidden(server: Server) -> None:
     tables = {t["name"]: t["hidden"] for t in server.json("/broadsheet.json")["tables"]}
     visible = {name for name, hidden in tables.items() if not hidden}
     assert visible == {"articles", "urls", "versions", "crawls", "sources"}
-    for internal in ("minhashes", "lsh_bands", "pending_files", "feed_state", "settings"):
+    for internal in (
+        "minhashes",
+        "lsh_bands",
+        "pending_files",
+        "feed_state",
+        "settings",
+    ):
         assert tables[internal] is True
 
 
