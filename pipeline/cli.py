@@ -68,7 +68,7 @@ def reporting() -> Iterator[None]:
         sys.exit(130)
 
 
-def _progress(console: Console, total: int | None, label: str) -> Progress:
+def _progress(console: Console, label: str) -> Progress:
     return Progress(
         TextColumn(label),
         BarColumn(),
@@ -164,7 +164,7 @@ def replay(
             from pipeline.fanout import fan_out, print_fan_out
             from pipeline.redisqueue import connect
 
-            with _progress(console, None, "queueing") as progress:
+            with _progress(console, "queueing") as progress:
                 task = progress.add_task("pages", total=None)
                 pages = iter_pages(files, source_name, source_for)
                 counts = fan_out(
@@ -179,7 +179,7 @@ def replay(
             store.register_sources([*sources.values(), *([chosen] if chosen else [])])
             with (
                 ExtractPool(workers) as pool,
-                _progress(console, None, "replaying") as progress,
+                _progress(console, "replaying") as progress,
             ):
                 task = progress.add_task("pages", total=None)
                 runs = ingest(

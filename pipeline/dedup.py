@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -87,6 +88,16 @@ def url_variants(url: str) -> set[str]:
         return {canonical}
     bare = rest[4:] if rest.startswith("www.") else rest
     return {f"{s}://{h}{bare}" for s in DEFAULT_PORTS for h in ("", "www.")}
+
+
+def stored_article_id(conn: sqlite3.Connection, url: str) -> int | None:
+    """The article that ``url``, in any of its variants, was stored under, if any."""
+    variants = sorted(url_variants(url) | {url})
+    marks = ",".join("?" * len(variants))
+    row = conn.execute(
+        f"SELECT article_id FROM urls WHERE url IN ({marks}) LIMIT 1", variants
+    ).fetchone()
+    return row[0] if row else None
 
 
 def normalise_text(text: str) -> str:

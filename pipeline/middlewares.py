@@ -33,7 +33,7 @@ from scrapy.utils.response import response_status_message
 from sqlite_utils import Database
 from twisted.internet.task import deferLater
 
-from pipeline.dedup import url_variants
+from pipeline.dedup import stored_article_id
 from pipeline.store import DB_NAME
 
 logger = logging.getLogger(__name__)
@@ -66,10 +66,12 @@ class Snapshot:
             return None
 
     def known(self, url: str) -> bool:
-        variants = sorted(url_variants(url) | {url})
-        marks = ",".join("?" * len(variants))
-        sql = f"SELECT 1 FROM urls WHERE url IN ({marks}) LIMIT 1"
-        return self._one(sql, variants) is not None
+        if self.conn is None:
+            return False
+        try:
+            return stored_article_id(self.conn, url) is not None
+        except sqlite3.OperationalError:  # a database without broadsheet's tables yet
+            return False
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified remembered for a feed, sitemap or section URL."""

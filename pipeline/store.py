@@ -36,7 +36,7 @@ from pipeline.dedup import (
     canonical_url,
     content_hash,
     shingles,
-    url_variants,
+    stored_article_id,
 )
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
@@ -128,24 +128,13 @@ class Store:
 
     def known(self, url: str) -> bool:
         """True when ``url``, in any variant, belongs to a stored article."""
-        variants = list(url_variants(url))
-        marks = ",".join("?" * len(variants))
-        return (
-            self.db.execute(
-                f"SELECT 1 FROM urls WHERE url IN ({marks}) LIMIT 1", variants
-            ).fetchone()
-            is not None
-        )
+        return stored_article_id(self.db.conn, url) is not None
 
     def _article_for_urls(self, urls: list[str]) -> dict[str, Any] | None:
         for url in urls:
-            variants = list(url_variants(url))
-            marks = ",".join("?" * len(variants))
-            row = self.db.execute(
-                f"SELECT article_id FROM urls WHERE url IN ({marks}) LIMIT 1", variants
-            ).fetchone()
-            if row:
-                return self.row(row[0])
+            article_id = stored_article_id(self.db.conn, url)
+            if article_id is not None:
+                return self.row(article_id)
         return None
 
     def row(self, article_id: int) -> dict[str, Any]:
