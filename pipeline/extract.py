@@ -55,6 +55,11 @@ except ImportError:  # language detection is optional: declared or source lang t
     LanguageIdentifier = MODEL_FILE = None
 
 MIN_WORDS = 40
+# trafilatura runs in its fast mode first. It runs again with its readability/justext
+# fallbacks only when that gives less than this many characters, or flat text with no
+# markup at all (the sign of its last-resort dump of JSON-LD or of every <p>). Measured
+# on the corpus: a better body F1 than always running them, for an eighth of the cost.
+FALLBACK_BELOW_CHARS = 1000
 CONTROL_REFERENCE = re.compile(
     r"&#(0*(?:[0-8]|1[1-2]|1[4-9]|2\d|3[01])|[xX]0*(?:[0-8bcefBCEF]|1[0-9a-fA-F]));"
 )
@@ -138,13 +143,30 @@ def lift_captions(tree: HtmlElement) -> set[str]:
     return texts
 
 
-def _run_trafilatura(tree: HtmlElement, url: str, recall: bool = False):
+def _run_trafilatura(
+    tree: HtmlElement,
+    url: str,
+    title: str,
+    captions: set[str],
+    recall: bool = False,
+    fast: bool = False,
+) -> tuple[list[Block], etree._Element | None]:
+    """trafilatura's body as blocks with furniture removed, and its tree."""
     try:
-        return trafilatura.bare_extraction(
-            tree, url=url or None, favor_recall=recall, **TRAFILATURA_OPTIONS
+        document = trafilatura.bare_extraction(
+            tree, url=url or None, favor_recall=recall, fast=fast, **TRAFILATURA_OPTIONS
         )
     except (RecursionError, etree.LxmlError) as error:
         raise Dropped("broken-html", str(error)[:200]) from None
+    if document is None or document.body is None:
+        return [], None
+    blocks = remove_furniture(to_blocks(document.body, url), title, captions)
+    return blocks, document.body
+
+
+def _flat(body: etree._Element | None) -> bool:
+    """True for no body, or one made only of paragraphs without any inner markup."""
+    return body is None or all(child.tag == "p" and len(child) == 0 for child in body)
 
 
 def extract_body(
@@ -152,25 +174,20 @@ def extract_body(
 ) -> tuple[list[Block], etree._Element | None]:
     """Body blocks (furniture removed, articleBody checked) and trafilatura's tree."""
     captions = lift_captions(tree)
-    document = _run_trafilatura(tree, url)
-    body = document.body if document is not None else None
-    blocks = (
-        remove_furniture(to_blocks(body, url), title, captions)
-        if body is not None
-        else []
-    )
+    blocks, body = _run_trafilatura(tree, url, title, captions, fast=True)
+    if sum(len(b.text) for b in blocks) < FALLBACK_BELOW_CHARS or _flat(body):
+        blocks, body = _run_trafilatura(tree, url, title, captions)
     reference = articlebody.article_body(linked.get("articleBody"))
     if reference is None:
         return blocks, body
     text = " ".join(b.text for b in blocks)
     if articlebody.coverage(reference, text) >= articlebody.GOOD_COVERAGE:
         return blocks, body
-    retry = _run_trafilatura(tree, url, recall=True)
-    if retry is not None and retry.body is not None:
-        retry_blocks = remove_furniture(to_blocks(retry.body, url), title, captions)
+    retry_blocks, retry_body = _run_trafilatura(tree, url, title, captions, recall=True)
+    if retry_body is not None:
         retry_text = " ".join(b.text for b in retry_blocks)
         if articlebody.coverage(reference, retry_text) >= articlebody.RETRY_COVERAGE:
-            return retry_blocks, retry.body
+            return retry_blocks, retry_body
     return articlebody.blocks_from_text(reference), body
 
 
