@@ -18,10 +18,17 @@ from lxml.html import HtmlElement
 
 from pipeline.jsonld import LinkedData, text_value
 
-SEPARATORS = re.compile(r"\s+[|\-–—:·•»«/]+\s+|\s*[|•»«]\s*")
+# "Headline | Site", "Site » Section » Headline", "見出し ｜ サイト", "제목ㅣ사이트";
+# guillemets only between spaces, so that a «quoted» headline keeps its quotes
+SEPARATORS = re.compile(r"\s+[|\-–—:·•»«/｜]+\s+|\s*[|•｜ㅣ]\s*")
+TRAILING_SEPARATOR = re.compile(r"\s+[|\-–—:·•»/｜]+$")
+# what a title tag adds after the headline itself: " (Published 2016)", "：朝日新聞デジタル"
+TITLE_TAIL = re.compile(r"^(\s+\(|\s*[：｜])")
 SITE_PREFIX = re.compile(r"^([^:|]{2,30}):\s+")
 LANG_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 WS = re.compile(r"\s+")
+# never joiners: ZWJ/ZWNJ (U+200C/D) shape Indic, Persian and emoji text and are kept
+INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 DATE_META = (
     "article:published_time",
     "og:published_time",
@@ -92,11 +99,12 @@ class Meta:
 
 
 def clean_text(value: str | None) -> str:
-    """Whitespace collapsed, HTML entities left in attribute values decoded."""
+    """Whitespace collapsed, HTML entities left in attribute values decoded, invisible
+    zero-width spaces, soft hyphens, word joiners and byte-order marks removed."""
     text = value or ""
     if "&" in text:
         text = html.unescape(text)
-    return WS.sub(" ", text).strip()
+    return WS.sub(" ", INVISIBLE.sub("", text)).strip()
 
 
 def site_names(meta: Meta, linked: LinkedData, url: str) -> list[str]:
@@ -138,6 +146,11 @@ def _is_site_name(segment: str, names: list[str]) -> bool:
     return False
 
 
+def _only_site_name(text: str, names: list[str]) -> bool:
+    """True when ``text`` is exactly one of the names (not merely close to one)."""
+    return _squash(text) in {_squash(name) for name in names}
+
+
 def strip_site_name(title: str, names: list[str]) -> str:
     """Remove "| Site", "- Site", "Site: " parts that name the site from a title."""
     prefix = SITE_PREFIX.match(title)
@@ -149,7 +162,7 @@ def strip_site_name(title: str, names: list[str]) -> str:
         title = title[prefix.end() :]
     parts = SEPARATORS.split(title)
     if len(parts) < 2:
-        return title
+        return TRAILING_SEPARATOR.sub("", title)
     seps = SEPARATORS.findall(title)
     while len(parts) > 1 and _is_site_name(parts[-1], names):
         parts.pop()
@@ -160,31 +173,75 @@ def strip_site_name(title: str, names: list[str]) -> str:
     out = parts[0]
     for sep, part in zip(seps, parts[1:], strict=True):
         out += sep + part
-    return out.strip()
+    return TRAILING_SEPARATOR.sub("", out).strip()
+
+
+def _headings(tree: HtmlElement) -> list[str]:
+    """The texts of the page's first few non-empty <h1> elements."""
+    found = []
+    for heading in tree.iter("h1"):
+        text = clean_text(heading.text_content())
+        if text and any(c.isalnum() for c in text):
+            found.append(text)
+            if len(found) == 5:
+                break
+    return found
+
+
+def _heading(headings: list[str], names: list[str], page_title: str = "") -> str:
+    """The first <h1> that is not the site's name (a logo in an <h1>); with a
+    ``page_title`` that is more than the site's name, the first that it contains."""
+    parts = SEPARATORS.split(page_title)
+    if len(parts) > 1 and len(parts[-1]) < max(map(len, parts)):
+        names = [*names, parts[-1]]  # "Headline · V8": an <h1> that is "V8" is the logo
+    if _only_site_name(strip_site_name(page_title, names), names):
+        page_title = ""
+    squashed_title = _squash(page_title)
+    for heading in headings:
+        if _is_site_name(heading, names):
+            continue
+        if not page_title or _squash(heading) in squashed_title:
+            return heading
+    return ""
 
 
 def read_title(tree: HtmlElement, meta: Meta, linked: LinkedData, url: str) -> str:
-    """Headline: JSON-LD headline, og:title, first <h1>, <title>; site names removed.
+    """Headline: JSON-LD headline, og:title, the <h1>, <title>; site names removed.
 
     Measured on the corpus, this order beats preferring the visible <h1>: headings
     carry kickers and logos more often than the structured titles carry SEO text.
+    A structured title that is only the site's name is passed over; one that is the
+    <h1> plus a tail ("... (Published 2016)", "...：朝日新聞デジタル") gives the <h1>.
     """
     names = site_names(meta, linked, url)
-    h1 = next((clean_text(h.text_content()) for h in tree.iter("h1")), "")
+    # application-name is sometimes the headline itself: not proof of a site's name
+    application = clean_text(meta.first("application-name"))
+    brands = [name for name in names if name != application]
+    page_title = clean_text(tree.findtext(".//title"))
+    headings = _headings(tree)
+    h1 = _heading(headings, names)
     candidates = [
         clean_text(text_value(linked.get("headline"))),
         clean_text(meta.first("og:title", "twitter:title")),
-        h1,
-        clean_text(tree.findtext(".//title")),
+        # a heading the <title> does not contain is a section name or a logo
+        _heading(headings, names, page_title) if page_title else h1,
+        page_title,
     ]
-    for candidate in candidates:
-        if candidate and any(c.isalnum() for c in candidate):
-            title = strip_site_name(candidate, names)
-            if h1 and " | " in title and " | " not in h1:
+    for last, candidate in enumerate(candidates, 1 - len(candidates)):
+        if not candidate or not any(c.isalnum() for c in candidate):
+            continue
+        title = strip_site_name(candidate, names)
+        if last and _only_site_name(title, brands):
+            continue  # an og:title that is the site's name: a template default
+        if h1 and title != h1:
+            if " | " in title and " | " not in h1:
                 return h1  # still an SEO title ("... | India News"): the heading is cleaner
-            if h1 and title.startswith(h1) and SEPARATORS.match(title[len(h1) :]):
+            tail = title[len(h1) :]
+            if title.startswith(h1) and (
+                SEPARATORS.match(tail) or (TITLE_TAIL.match(tail) and len(tail) <= 40)
+            ):
                 return h1  # the heading plus a tail ("Headline - Section")
-            return title
+        return title
     return ""
 
 

@@ -140,10 +140,97 @@ def test_title_falls_back_to_title_tag_without_site_name():
             ["timesofindia"],
             "Anti-terror op turns sinister - a long read",
         ),
+        (
+            "«Wir waren fast 40 Tage in Quarantäne»  - Rosa-Luxemburg-Stiftung",
+            ["Rosa-Luxemburg-Stiftung"],
+            "«Wir waren fast 40 Tage in Quarantäne»",
+        ),
+        (
+            "Rain lashes Mumbai: »It never stopped«",
+            ["ndtv"],
+            "Rain lashes Mumbai: »It never stopped«",
+        ),
+        (
+            "新聞をスクラップできる「ペン」 ｜ ガジェット通信 GetNews",
+            ["getnews"],
+            "新聞をスクラップできる「ペン」",
+        ),
+        ("Rail replacement services -", ["nationalrail"], "Rail replacement services"),
     ],
 )
 def test_site_names_are_removed_from_titles(title, names, want):
     assert strip_site_name(title, names) == want
+
+
+def titled_page(title: str, headings: list[str], head: str = "") -> Page:
+    """A story page with the given <title>, <h1> elements (in order) and <head> extras."""
+    h1s = "".join(f"<h1>{h}</h1>" for h in headings)
+    document = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+        f"{head}</head><body><header>{h1s[: h1s.find('</h1>') + 5] if h1s else ''}</header>"
+        f"<main><article>{h1s[h1s.find('</h1>') + 5 :] if h1s else ''}{BODY}</article></main>"
+        "</body></html>"
+    )
+    return Page(
+        url=URL,
+        body=document.encode(),
+        source="example",
+        headers={"content-type": "text/html"},
+    )
+
+
+def test_a_logo_in_an_h1_is_not_the_headline():
+    article = extract(
+        titled_page(
+            "Outside the web: standalone binaries · V8",
+            ["V8", "Outside the web: standalone binaries"],
+        )
+    )
+    assert article.title == "Outside the web: standalone binaries"
+
+
+def test_a_section_name_in_the_only_h1_gives_way_to_the_title_tag():
+    article = extract(
+        titled_page(
+            "Babies who eat peanuts early may avoid allergy",
+            ["Allergies Health Center"],
+        )
+    )
+    assert article.title == "Babies who eat peanuts early may avoid allergy"
+
+
+def test_an_og_title_that_is_the_site_name_is_passed_over():
+    head = '<meta property="og:title" content="Example News"><meta property="og:site_name" content="Example News">'
+    article = extract(
+        titled_page("Example News", ["Space ship breaks up over Siberia"], head)
+    )
+    assert article.title == "Space ship breaks up over Siberia"
+
+
+@pytest.mark.parametrize(
+    "tail", [" (Published 2016)", "：朝日新聞デジタル", " ｜ ガジェット通信 GetNews"]
+)
+def test_a_structured_title_that_is_the_h1_plus_a_tail_gives_the_h1(tail):
+    headline = "Suspect arrested in Manhattan and New Jersey bombings"
+    head = f'<meta property="og:title" content="{headline}{tail}">'
+    article = extract(titled_page(f"{headline} - The Times", [headline], head))
+    assert article.title == headline
+
+
+def test_a_colon_in_the_og_title_after_the_h1_is_part_of_the_headline():
+    head = '<meta property="og:title" content="Lust for Youth: Lust for Youth">'
+    article = extract(
+        titled_page(
+            "Lust for Youth: Lust for Youth | Pitchfork", ["Lust for Youth"], head
+        )
+    )
+    assert article.title == "Lust for Youth: Lust for Youth"
+
+
+def test_invisible_characters_are_removed_from_titles():
+    head = '<meta property="og:title" content="Ein bisschen\u00adFortschritt\u200b">'
+    article = extract(titled_page("x", ["y"], head))
+    assert article.title == "Ein bisschenFortschritt"
 
 
 def test_time_without_offset_takes_the_source_timezone():

@@ -48,7 +48,8 @@ def starts_with(text: str, first_words: str) -> bool:
 
 def same_title(expected: str, got: str) -> bool:
     def norm(value: str) -> str:
-        return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value or "")).strip()
+        value = re.sub("[\u00ad\u200b\u2060\ufeff]", "", value or "")  # invisible
+        return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
 
     return norm(expected) == norm(got)
 
