@@ -37,6 +37,16 @@ ZONE_MINUTES = {
 }  # fmt: skip
 TZ_NAMES = {name: timezone(timedelta(minutes=m)) for name, m in ZONE_MINUTES.items()}
 EARLIEST, LATEST = 1990, 2100
+# 2019年4月21日 12時00分 (Japanese, Chinese; Korean uses 년/월/일)
+CJK_DATE = re.compile(
+    r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]"
+    r"(?:\D{0,6}?(\d{1,2})\s*[時시:：]\s*(\d{1,2}))?"
+)
+# 03.02.2022 and 3. 2. 2022 are always day first (German, Czech, Russian ...)
+DOTTED_DATE = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})\b")
+# "April 5, 2018 | 6:00 PM", "Mar 12, 2020 @ 10:42 am": a separator before the time
+TIME_SEPARATOR = re.compile(r"\s*[|@·•]\s*(?=\d{1,2}[:.]\d{2})")
+MERIDIEM = re.compile(r"\d\s*[ap]\.?m\b\.?", re.I)
 
 
 @dataclass(frozen=True)
@@ -80,8 +90,9 @@ def parse_when(value: str | None) -> When | None:
         except ValueError:
             return None
         return When(day) if _sane(day) else None
+    value = _normalise(value)
     moment = _iso(value)
-    if moment is None:
+    if moment is None and not MERIDIEM.search(value):  # RFC 2822 ignores "PM"
         try:
             moment = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
@@ -98,6 +109,23 @@ def parse_when(value: str | None) -> When | None:
         zone = TZ_NAMES.get(value.rsplit(None, 1)[-1].upper())
         moment = moment.replace(tzinfo=zone) if zone else moment
     return When(moment.date(), moment.replace(microsecond=0))
+
+
+def _normalise(value: str) -> str:
+    """CJK and day-first dotted dates rewritten as ISO; separators before times removed."""
+    match = CJK_DATE.search(value) or DOTTED_DATE.search(value)
+    if match:
+        if match.re is CJK_DATE:
+            year, month, day, hour, minute = match.groups()
+        else:
+            day, month, year = match.groups()
+            hour = minute = None
+        iso = f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
+        if hour is not None:
+            return f"{iso}T{int(hour):02d}:{int(minute):02d}:00"
+        rest = value[match.end() :]
+        return f"{iso} {rest.strip()}".strip() if HAS_TIME.search(rest) else iso
+    return TIME_SEPARATOR.sub(" ", value)
 
 
 def _fuzzy(value: str) -> datetime | None:

@@ -191,22 +191,42 @@ def extract_body(
     return articlebody.blocks_from_text(reference), body
 
 
-def _date(
-    tree: HtmlElement, candidates: list[str], hint: str | None, tz: str | None
-) -> tuple[str | None, str | None]:
-    parsed = [w for w in (dates.parse_when(c) for c in [*candidates, hint]) if w]
-    if parsed:
-        best = parsed[0]
-        if best.moment is None:
-            best = next((w for w in parsed if w.moment and w.day == best.day), best)
-        return dates.published(best, tz)
+def _first_when(values: list[str]) -> dates.When | None:
+    return next(filter(None, map(dates.parse_when, values)), None)
+
+
+def _htmldate(tree: HtmlElement) -> list[str]:
+    """htmldate's reading of the page (its fast search), or nothing."""
     try:
         found = htmldate.find_date(
             tree, extensive_search=False, original_date=True, outputformat="%Y-%m-%d"
         )
     except (ValueError, TypeError, RecursionError, etree.LxmlError):
         found = None
-    when = dates.parse_when(found) if found else None
+    return [found] if found else []
+
+
+def _date(
+    tree: HtmlElement,
+    candidates: list[str],
+    hint: str | None,
+    tz: str | None,
+    modified: list[str],
+) -> tuple[str | None, str | None]:
+    """The publication date: the page's own statements, the feed's, the date it was
+    last modified when that is all it states, htmldate's reading of the page, then a
+    date standing alone in its text."""
+    parsed = [w for w in (dates.parse_when(c) for c in [*candidates, hint]) if w]
+    if parsed:
+        best = parsed[0]
+        if best.moment is None:
+            best = next((w for w in parsed if w.moment and w.day == best.day), best)
+        return dates.published(best, tz)
+    when = (
+        _first_when(modified)
+        or _first_when(_htmldate(tree))
+        or _first_when(metadata.text_dates(tree))
+    )
     return dates.published(when, tz) if when else (None, None)
 
 
@@ -271,7 +291,9 @@ def extract(page: Page, source: Source | None = None) -> Article:
         raise Dropped("no-text", f"{words} words of body text")
 
     tz = source.timezone if source else None
-    date, date_local = _date(tree, date_candidates, page.hints.date, tz)
+    date, date_local = _date(
+        tree, date_candidates, page.hints.date, tz, modified_candidates
+    )
     seen = tuple(dict.fromkeys([*page.seen_urls, page.url]))
     return Article(
         url=canonical,

@@ -277,7 +277,37 @@ def visible_dates(tree: HtmlElement) -> list[str]:
         text = clean_text(element.text_content())
         if 6 <= len(text) <= 80 and re.search(r"\d{4}", text):
             found.append(DATE_LABEL.sub("", text))
+    if len(set(found)) >= 3:
+        return []  # a list of teasers, comments or live updates, each with its date
     return found
+
+
+MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+# a whole date standing in the text: "Apr 7, 2009", "7 April 2009", "2019年3月15日",
+# "15.03.2019", "2019-03-15"; a bare year or month is not a date
+TEXT_DATE = re.compile(
+    rf"\b(?:{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+    rf"|\d{{1,2}}\.?\s+{MONTH},?\s+\d{{4}}"
+    r"|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2})\b|\d{4}年\d{1,2}月\d{1,2}日",
+    re.I,
+)
+_SHORT_TEXTS = etree.XPath(
+    "//body//text()[string-length(normalize-space()) <= 80]"
+    "[not(ancestor::script or ancestor::style or ancestor::nav or ancestor::footer)]"
+)
+
+
+def text_dates(tree: HtmlElement) -> list[str]:
+    """Dates standing alone in short texts of the page ("Apr 7, 2009"), in page order;
+    none when the page shows several different ones (a list of teasers or comments)."""
+    found: list[str] = []
+    for text in _SHORT_TEXTS(tree):
+        match = TEXT_DATE.search(text)
+        if match and match.group(0) not in found:
+            found.append(match.group(0))
+            if len(found) == 3:
+                return []
+    return found[:1]
 
 
 def modified_strings(meta: Meta, linked: LinkedData) -> list[str]:

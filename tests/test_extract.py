@@ -265,6 +265,27 @@ def test_date_only_never_gets_a_time():
     assert (article.date, article.date_local) == ("2025-02-01", "2025-02-01")
 
 
+def test_the_modified_date_stands_in_when_no_publication_date_is_stated():
+    head = '<meta property="article:modified_time" content="2025-02-03T09:00:00+05:30">'
+    article = extract(page(head=head))
+    assert article.date == article.modified == "2025-02-03T09:00:00+05:30"
+
+
+def test_a_date_standing_alone_in_the_page_is_read_when_nothing_else_states_one():
+    article = extract(page(body=BODY + "<p>Benni<br>10. September 2017</p>"))
+    assert article.date == "2017-09-10"
+
+
+def test_a_list_of_dated_teasers_is_not_the_page_date():
+    teasers = "".join(
+        f'<li><a href="/s{i}">Story {i}</a> <span class="date">{d}.05.2026</span></li>'
+        for i, d in enumerate((22, 19, 12))
+    )
+    head = '<meta property="article:modified_time" content="2026-05-13T15:44:00+02:00">'
+    article = extract(page(head=head, extra=f"<aside><ul>{teasers}</ul></aside>"))
+    assert article.date == "2026-05-13T15:44:00+02:00"
+
+
 def test_feed_date_is_the_fallback():
     article = extract(page(hints=Hints(date="Sat, 01 Feb 2025 06:15:00 +0530")))
     assert article.date == "2025-02-01T06:15:00+05:30"
@@ -296,6 +317,21 @@ def test_feed_date_is_the_fallback():
         ),
         ("Oct 9, 2019, 11:05 IST", "2019-10-09T11:05:00+05:30", "2019-10-09 11:05:00"),
         ("2019-10-09", "2019-10-09", "2019-10-09"),
+        ("03.02.2022", "2022-02-03", "2022-02-03"),
+        (
+            "Veröffentlicht am 24.04.2023, 10:15",
+            "2023-04-24T10:15:00",
+            "2023-04-24 10:15:00",
+        ),
+        ("2019年04月21日 12時00分更新", "2019-04-21T12:00:00", "2019-04-21 12:00:00"),
+        ("2019年4月4日", "2019-04-04", "2019-04-04"),
+        ("April 5, 2018 | 6:00 PM", "2018-04-05T18:00:00", "2018-04-05 18:00:00"),
+        ("Mar 12, 2020 @ 10:42 am", "2020-03-12T10:42:00", "2020-03-12 10:42:00"),
+        (
+            "Thursday, December 22, 2016, 06:47 PM",
+            "2016-12-22T18:47:00",
+            "2016-12-22 18:47:00",
+        ),
     ],
 )
 def test_date_formats(value, date, local):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 PUNCT = "\"'“”‘’«»„‚()[]{}<>.,;:!?¿¡*_#|—–-…/\\`~"
 NAME_NOISE = {"and", "by", "und", "et", "y", "&"}
@@ -77,6 +77,12 @@ def date_match(expected: str, got: str | None) -> tuple[bool, bool | None]:
     if want.tzinfo and have.tzinfo:
         have = have.astimezone(want.tzinfo)
     day = have.date() == want.date()
+    if not have_time and want_time and want.tzinfo:
+        # a bare day is the publisher's local day: it matches an instant that falls on
+        # that day somewhere (UTC-12 to UTC+14), as "2019-04-26" does 2019-04-25T15:00Z
+        start = datetime.combine(have.date(), datetime.min.time(), UTC)
+        instant = want.astimezone(UTC)
+        day = start - timedelta(hours=14) <= instant < start + timedelta(hours=36)
     if not want_time:
         return day, None
     if not have_time:
