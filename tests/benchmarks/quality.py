@@ -2,6 +2,7 @@
 
     python -m tests.benchmarks.quality [--corpus ../shared/corpus] [--limit N]
         [--only ID_PART] [--systems trafilatura,newspaper4k] [--repeat 3] [--json OUT]
+        [--write-manifest] [--stored output/broadsheet.db]
 
 For every page (``html/<id>.html.gz`` + ``expected/<id>.json``) it runs broadsheet's
 ``extract`` and, on the same bytes, plain ``trafilatura.extract`` (defaults),
@@ -9,6 +10,15 @@ trafilatura with ``favor_precision=True``, newspaper4k and readability-lxml (eac
 skipped with a note when it cannot be imported). It prints one table per ground-truth
 source and overall (see ``tests.benchmarks.scoring`` for the measures), the pages
 broadsheet fails on, and the time per page of broadsheet against plain trafilatura.
+
+Any folder laid out like the corpus (``index.csv`` with ``id``, ``url``, ``html_file``,
+``expected_file`` and ``page_type`` columns) can stand in for it. To score what a real
+``broadsheet replay`` stored rather than calling ``extract`` here, write the manifest
+that gives each saved page its URL, replay, then score the stored ``articles.text``:
+
+    python -m tests.benchmarks.quality --corpus DIR --write-manifest
+    broadsheet replay DIR/html --source trial --output trial
+    python -m tests.benchmarks.quality --corpus DIR --stored trial/broadsheet.db
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ import argparse
 import csv
 import gzip
 import json
+import sqlite3
 import statistics
 import sys
 import time
@@ -29,6 +40,7 @@ from lxml.html import fromstring
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.dedup import stored_article_id
 from pipeline.errors import Dropped
 from pipeline.extract import extract
 from pipeline.items import Page
@@ -57,6 +69,41 @@ def run_broadsheet(body: bytes, url: str) -> dict:
         "date": article.date,
         "authors": list(article.authors),
     }
+
+
+def stored_runner(database: Path) -> Runner:
+    """A runner that reads the article a replay stored for the page's URL."""
+    conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+
+    def run_stored(body: bytes, url: str) -> dict:
+        article_id = stored_article_id(conn, url) if url else None
+        if article_id is None:
+            return {"text": "", "dropped": "not stored", "detail": url}
+        title, text, date, authors = conn.execute(
+            "SELECT title, text, date, authors FROM articles WHERE id = ?",
+            [article_id],
+        ).fetchone()
+        return {
+            "text": text or "",
+            "title": title,
+            "date": date,
+            "authors": json.loads(authors or "[]"),
+        }
+
+    return run_stored
+
+
+def write_manifest(corpus: Path) -> Path:
+    """``urls.tsv`` beside the saved pages: each file name with its page's URL."""
+    rows = load_pages(corpus, None, None)
+    by_folder: dict[Path, list[str]] = {}
+    for row in rows:
+        if row.get("url"):
+            html = corpus / row["html_file"]
+            by_folder.setdefault(html.parent, []).append(f"{html.name}\t{row['url']}")
+    for folder, lines in by_folder.items():
+        (folder / "urls.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return next(iter(by_folder), corpus)
 
 
 def run_trafilatura(body: bytes, url: str) -> dict:
@@ -192,12 +239,31 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="time broadsheet and trafilatura N times each, keep the fastest",
     )
+    parser.add_argument(
+        "--write-manifest",
+        action="store_true",
+        help="write urls.tsv beside the pages (for broadsheet replay) and stop",
+    )
+    parser.add_argument(
+        "--stored",
+        type=Path,
+        default=None,
+        help="score the articles a replay stored in this broadsheet.db",
+    )
     args = parser.parse_args(argv)
     console = Console(width=160)
     if not (args.corpus / "index.csv").exists():
         console.print(f"[red]no corpus at {args.corpus}[/]")
         return 2
+    if args.write_manifest:
+        console.print(f"wrote {write_manifest(args.corpus) / 'urls.tsv'}")
+        return 0
     systems = _competitors(console)
+    if args.stored:
+        if not args.stored.is_file():
+            console.print(f"[red]no database at {args.stored}[/]")
+            return 2
+        systems["broadsheet"] = (stored_runner(args.stored), True)
     if args.systems:
         wanted = set(args.systems.split(","))
         systems = {k: v for k, v in systems.items() if k in wanted or k == "broadsheet"}
