@@ -143,7 +143,27 @@ def _v3(db: Database) -> None:
     db["articles"].create_index(["path"], if_not_exists=True)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3]
+def _v4(db: Database) -> None:
+    """The full-text index follows updates of the columns it indexes, and only those.
+
+    The trigger sqlite-utils creates fires on any update, so every ``last_seen`` bump
+    of a duplicate or re-crawled story re-tokenised its whole text twice.
+    """
+    db.execute("DROP TRIGGER IF EXISTS [articles_au]")
+    db.execute(
+        """
+        CREATE TRIGGER [articles_au] AFTER UPDATE OF [title], [summary], [text]
+        ON [articles] BEGIN
+          INSERT INTO [articles_fts] ([articles_fts], rowid, [title], [summary], [text])
+            VALUES ('delete', old.rowid, old.[title], old.[summary], old.[text]);
+          INSERT INTO [articles_fts] (rowid, [title], [summary], [text])
+            VALUES (new.rowid, new.[title], new.[summary], new.[text]);
+        END
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -60,3 +60,42 @@ def test_full_text_index_follows_inserts_and_updates(tmp_path):
     db["articles"].update(7, {"text": "The rupee rose against the euro."})
     assert list(db["articles"].search("dollar")) == []
     assert [r["id"] for r in db["articles"].search("euro")] == [7]
+
+
+def _fts_ids(db, word):
+    return db.execute(
+        "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", (word,)
+    ).fetchall()
+
+
+def test_full_text_index_is_rewritten_only_when_indexed_columns_change(tmp_path):
+    output = tmp_path / "out"
+    output.mkdir()
+    old = Database(output / "broadsheet.db")
+    migrate(old, upto=3)  # made by a release before the narrower update trigger
+    old["articles"].insert(
+        {
+            "id": 1,
+            "url": "https://example.com/a",
+            "source": "example",
+            "title": "Monsoon arrives early",
+            "summary": "Rain in Kerala",
+            "text": "The monsoon reached the Kerala coast three days early.",
+            "content_hash": "h",
+            "first_seen": "2024-05-30T00:00:00+00:00",
+            "last_seen": "2024-05-30T00:00:00+00:00",
+        }
+    )
+    old.close()
+
+    with Store(output) as store:
+        conn = store.db.conn
+        before = conn.total_changes
+        conn.execute("UPDATE articles SET last_seen = '2024-06-01' WHERE id = 1")
+        assert conn.total_changes - before == 1  # the row alone: no index rewrite
+        assert _fts_ids(conn, "kerala") == [(1,)]
+
+        conn.execute("UPDATE articles SET text = 'Floods shut Mumbai' WHERE id = 1")
+        assert _fts_ids(conn, "mumbai") == [(1,)]
+        assert _fts_ids(conn, "coast") == []
+        assert _fts_ids(conn, "kerala") == [(1,)]  # still in the summary
