@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import sqlite3
@@ -41,10 +42,15 @@ INDEX_FILE = re.compile(r"/index\.(?:html?|php|aspx?)$", re.IGNORECASE)
 SHINGLE_WORDS = 4
 NUM_PERM = 128
 WORD = re.compile(r"\w+", re.UNICODE)
+MINHASH_SCHEME = "affine32"  # datasketch's default since 2.0; stored signatures use it
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_url(url: str) -> str:
-    """One form for every variant of an http(s) URL; other URLs come back stripped."""
+    """One form for every variant of an http(s) URL; other URLs come back stripped.
+
+    Cached: a store looks the same URLs up several times per article.
+    """
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -107,14 +113,32 @@ def normalise_text(text: str) -> str:
 
 
 def content_hash(text: str) -> str:
-    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+    return hash_normalised(normalise_text(text))
+
+
+def hash_normalised(normalised: str) -> str:
+    """:func:`content_hash` of a text already through :func:`normalise_text`."""
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
-    words = normalise_text(text).split()
+    return shingles_normalised(normalise_text(text), size)
+
+
+def shingles_normalised(normalised: str, size: int = SHINGLE_WORDS) -> set[str]:
+    """:func:`shingles` of a text already through :func:`normalise_text`."""
+    words = normalised.split()
     if len(words) < size:
         return {" ".join(words)} if words else set()
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+@functools.lru_cache(maxsize=4)
+def _permutations(num_perm: int) -> np.ndarray:
+    """datasketch's permutations for ``num_perm`` (seed 1), drawn once, read-only."""
+    permutations = MinHash(num_perm=num_perm, scheme=MINHASH_SCHEME).permutations
+    permutations.setflags(write=False)
+    return permutations
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
@@ -168,10 +192,24 @@ class NearDuplicates:
             )
 
     def signature(self, shingle_set: set[str]) -> MinHash | None:
+        """datasketch's MinHash of the shingles (its default scheme and SHA-1 hash).
+
+        The same values as ``MinHash().update_batch(...)``, computed without its
+        per-shingle Python hash function and with the permutations drawn once.
+        """
         if len(shingle_set) < self.MIN_SHINGLES:
             return None
-        minhash = MinHash(num_perm=self.num_perm)
-        minhash.update_batch([s.encode("utf-8") for s in shingle_set])
+        sha1 = hashlib.sha1
+        # datasketch's sha1_hash32: the first 4 bytes of the SHA-1, little-endian.
+        digests = b"".join([sha1(s.encode("utf-8")).digest()[:4] for s in shingle_set])
+        hashes = np.frombuffer(digests, dtype="<u4").tolist()
+        minhash = MinHash(
+            num_perm=self.num_perm,
+            hashfunc=int,
+            permutations=_permutations(self.num_perm),
+            scheme=MINHASH_SCHEME,
+        )
+        minhash.update_batch(hashes)
         return minhash
 
     def _keys(self, values: np.ndarray) -> Iterable[tuple[int, int]]:

@@ -34,8 +34,9 @@ from pipeline import normalize
 from pipeline.dedup import (
     NearDuplicates,
     canonical_url,
-    content_hash,
-    shingles,
+    hash_normalised,
+    normalise_text,
+    shingles_normalised,
     stored_article_id,
 )
 from pipeline.errors import BroadsheetError
@@ -165,7 +166,8 @@ class Store:
         urls = [article.url, article.fetched_url, *article.seen_urls]
         urls = [u for u in dict.fromkeys(urls) if u]
         now = article.fetched_at or utc_now()
-        text_hash = content_hash(article.text)
+        normalised = normalise_text(article.text)  # hashed here, shingled if new
+        text_hash = hash_normalised(normalised)
         try:
             existing = self._article_for_urls(urls)
             if existing is not None:
@@ -182,7 +184,7 @@ class Store:
                         (now, same[0]),
                     )
                 return Outcome("duplicate", same[0])
-            return self._insert(article, urls, text_hash, now)
+            return self._insert(article, urls, text_hash, now, normalised)
         except sqlite3.OperationalError as error:
             raise StoreError(
                 f"cannot write to {self.output / DB_NAME}: {error}"
@@ -193,9 +195,14 @@ class Store:
             ) from None
 
     def _insert(
-        self, article: Article, urls: list[str], text_hash: str, now: str
+        self,
+        article: Article,
+        urls: list[str],
+        text_hash: str,
+        now: str,
+        normalised: str,
     ) -> Outcome:
-        text_shingles = shingles(article.text)
+        text_shingles = shingles_normalised(normalised)
         minhash = self.near.signature(text_shingles)
         match = (
             self.near.best_match(text_shingles, minhash)

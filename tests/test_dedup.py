@@ -7,8 +7,11 @@ from pipeline.dedup import (
     NearDuplicates,
     canonical_url,
     content_hash,
+    hash_normalised,
     jaccard,
+    normalise_text,
     shingles,
+    shingles_normalised,
     url_variants,
 )
 from pipeline.schema import migrate
@@ -165,3 +168,29 @@ def test_a_new_threshold_rebuilds_the_persisted_bands(tmp_path):
     assert db.execute("SELECT count(*) FROM lsh_bands").fetchone()[0] == reopened.bands
     copy = shingles("\n\n".join(paragraphs[:-2]))
     assert reopened.best_match(copy, reopened.signature(copy))[0] == 1
+
+
+def test_signature_is_datasketchs_minhash_of_the_shingles(tmp_path):
+    """Signatures stored by earlier releases stay comparable with new ones."""
+    from datasketch import MinHash
+
+    db = Database(tmp_path / "d.db")
+    migrate(db)
+    index = NearDuplicates(db)
+    for text in (
+        _legacy_body(),
+        "één twee drie vier vijf zes zeven acht negen tien elf",
+    ):
+        shingle_set = shingles(text)
+        reference = MinHash(num_perm=index.num_perm)
+        reference.update_batch([s.encode("utf-8") for s in shingle_set])
+        signature = index.signature(shingle_set)
+        assert signature.hashvalues.dtype == reference.hashvalues.dtype
+        assert signature.hashvalues.tolist() == reference.hashvalues.tolist()
+
+
+def test_content_hash_and_shingles_agree_with_their_normalised_forms():
+    text = _legacy_body()
+    normalised = normalise_text(text)
+    assert hash_normalised(normalised) == content_hash(text)
+    assert shingles_normalised(normalised) == shingles(text)
