@@ -282,7 +282,11 @@ def main(argv: list[str] | None = None) -> int:
         record = {"id": row["id"]}
         for name, (runner, with_meta) in systems.items():
             repeat = args.repeat if name in {"broadsheet", "trafilatura"} else 1
-            result = _timed(runner, body, url, repeat)
+            page_url = url
+            if name == "broadsheet" and args.stored and not url:
+                # a page without a known URL was stored under its file's URL
+                page_url = (args.corpus / row["html_file"]).resolve().as_uri()
+            result = _timed(runner, body, page_url, repeat)
             record[name] = {k: v for k, v in result.items() if k != "text"}
             record[name]["words"] = len((result.get("text") or "").split())
             if row["page_type"] != "article":
