@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -78,8 +78,12 @@ def _iso(text: str) -> datetime | None:
         return None
 
 
-def parse_when(value: str | None) -> When | None:
-    """Parse one date string from a page or feed, or None when it is not a date."""
+def parse_when(value: str | None, dayfirst: bool = False) -> When | None:
+    """Parse one date string from a page or feed, or None when it is not a date.
+
+    ``dayfirst`` reads an ambiguous ``02/10/2020`` as the 2nd of October (see
+    :func:`day_first`); unambiguous forms are read the same either way.
+    """
     if not value or not isinstance(value, str) or len(value) > 80:
         return None
     value = value.strip()
@@ -98,7 +102,7 @@ def parse_when(value: str | None) -> When | None:
         except (TypeError, ValueError, IndexError):
             moment = None
     if moment is None:
-        moment = _fuzzy(value)
+        moment = _fuzzy(value, dayfirst)
     if moment is None or not _sane(moment):
         return None
     if not HAS_TIME.search(value):
@@ -128,15 +132,58 @@ def _normalise(value: str) -> str:
     return TIME_SEPARATOR.sub(" ", value)
 
 
-def _fuzzy(value: str) -> datetime | None:
+def _fuzzy(value: str, dayfirst: bool = False) -> datetime | None:
     if not re.search(r"\d{4}", value):
         return None
     with warnings.catch_warnings():  # unknown zone names ("EET") give a naive time
         warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
         try:
-            return dateutil_parser.parse(value, tzinfos=TZ_NAMES)
+            return dateutil_parser.parse(value, tzinfos=TZ_NAMES, dayfirst=dayfirst)
         except (ValueError, OverflowError, TypeError):
             return None
+
+
+# UTC-12 to UTC+14 in whole and half hours, and the three :45 zones; never UTC itself
+REAL_OFFSETS = {
+    *(m * 60 for m in range(-720, 841, 30) if m),
+    *(m * 60 for m in (345, 525, 765)),
+}
+
+
+def day_first(lang_tag: str | None, tz_name: str | None = None) -> bool:
+    """Whether a page writes 02/10/2020 for the 2nd of October: everywhere but in the
+    United States, going by its language tag (``en-GB``, ``hi-IN``, ``de``) or, for a bare
+    ``en``, by its source's time zone."""
+    tag = (lang_tag or "").strip().replace("_", "-").lower()
+    american = (tz_name or "").startswith("America/")
+    if tag.endswith("-us") or american:
+        return False
+    if tag in {"", "en"}:
+        return tz_name is not None
+    return True
+
+
+def localise(published: When, wall_times: list[When], instants: list[When]) -> When:
+    """``published`` (an instant given in UTC) in the publisher's own offset, when the
+    page shows one of its instants (``instants``, e.g. published and modified) as a
+    local wall time: "February 24, 2020 | 9:25pm" beside 2020-02-25T02:25Z is UTC-5."""
+    if not published.has_offset or published.moment.utcoffset() != timedelta(0):
+        return published
+    for wall in wall_times:
+        if wall.moment is None or wall.moment.tzinfo is not None:
+            continue
+        for instant in instants:
+            if not instant.has_offset:
+                continue
+            utc = instant.moment.astimezone(UTC).replace(tzinfo=None)
+            seconds = (wall.moment - utc.replace(second=0)).total_seconds()
+            offset = round(seconds / 900) * 900
+            if abs(seconds - offset) < 60 and offset in REAL_OFFSETS:
+                moment = published.moment.astimezone(
+                    timezone(timedelta(seconds=offset))
+                )
+                return When(moment.date(), moment)
+    return published
 
 
 def _zone(name: str | None) -> ZoneInfo | None:

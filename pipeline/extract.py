@@ -191,8 +191,8 @@ def extract_body(
     return articlebody.blocks_from_text(reference), body
 
 
-def _first_when(values: list[str]) -> dates.When | None:
-    return next(filter(None, map(dates.parse_when, values)), None)
+def _first_when(values: list[str], dayfirst: bool = False) -> dates.When | None:
+    return next(filter(None, (dates.parse_when(v, dayfirst) for v in values)), None)
 
 
 def _htmldate(tree: HtmlElement) -> list[str]:
@@ -212,20 +212,32 @@ def _date(
     hint: str | None,
     tz: str | None,
     modified: list[str],
+    lang_tag: str | None = None,
 ) -> tuple[str | None, str | None]:
     """The publication date: the page's own statements, the feed's, the date it was
-    last modified when that is all it states, htmldate's reading of the page, then a
-    date standing alone in its text."""
-    parsed = [w for w in (dates.parse_when(c) for c in [*candidates, hint]) if w]
+    last modified when that is all it states, the first date standing alone in its text
+    after the headline, htmldate's reading of the page, then such a date anywhere. A UTC instant is given in the publisher's offset
+    when the page shows it as local time."""
+    dayfirst = dates.day_first(lang_tag, tz)
+    parsed = [
+        w for w in (dates.parse_when(c, dayfirst) for c in [*candidates, hint]) if w
+    ]
     if parsed:
         best = parsed[0]
         if best.moment is None:
             best = next((w for w in parsed if w.moment and w.day == best.day), best)
+        if best.has_offset and tz is None:
+            shown = [
+                dates.parse_when(v, dayfirst) for v in metadata.visible_dates(tree)
+            ]
+            stated = [best, *filter(None, (dates.parse_when(m) for m in modified))]
+            best = dates.localise(best, [w for w in shown if w], stated)
         return dates.published(best, tz)
     when = (
         _first_when(modified)
+        or _first_when(metadata.text_dates(tree), dayfirst)
         or _first_when(_htmldate(tree))
-        or _first_when(metadata.text_dates(tree))
+        or _first_when(metadata.text_dates(tree, after_headline=False), dayfirst)
     )
     return dates.published(when, tz) if when else (None, None)
 
@@ -292,7 +304,12 @@ def extract(page: Page, source: Source | None = None) -> Article:
 
     tz = source.timezone if source else None
     date, date_local = _date(
-        tree, date_candidates, page.hints.date, tz, modified_candidates
+        tree,
+        date_candidates,
+        page.hints.date,
+        tz,
+        modified_candidates,
+        metadata.lang_tag(tree, meta),
     )
     seen = tuple(dict.fromkeys([*page.seen_urls, page.url]))
     return Article(

@@ -291,23 +291,23 @@ TEXT_DATE = re.compile(
     r"|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2})\b|\d{4}年\d{1,2}月\d{1,2}日",
     re.I,
 )
-_SHORT_TEXTS = etree.XPath(
-    "//body//text()[string-length(normalize-space()) <= 80]"
+_SHORT = (
+    "[string-length(normalize-space()) <= 80]"
     "[not(ancestor::script or ancestor::style or ancestor::nav or ancestor::footer)]"
 )
+_TEXTS_AFTER_HEADLINE = etree.XPath("(//h1)[1]/following::text()" + _SHORT)
+_SHORT_TEXTS = etree.XPath("//body//text()" + _SHORT)
 
 
-def text_dates(tree: HtmlElement) -> list[str]:
-    """Dates standing alone in short texts of the page ("Apr 7, 2009"), in page order;
-    none when the page shows several different ones (a list of teasers or comments)."""
-    found: list[str] = []
-    for text in _SHORT_TEXTS(tree):
+def text_dates(tree: HtmlElement, after_headline: bool = True) -> list[str]:
+    """The first date standing alone in a short text ("Apr 7, 2009", "14.01.2022"):
+    after the headline (the first <h1>), where a story's date line is, or anywhere."""
+    texts = (_TEXTS_AFTER_HEADLINE if after_headline else _SHORT_TEXTS)(tree)
+    for text in texts:
         match = TEXT_DATE.search(text)
-        if match and match.group(0) not in found:
-            found.append(match.group(0))
-            if len(found) == 3:
-                return []
-    return found[:1]
+        if match:
+            return [match.group(0)]
+    return []
 
 
 def modified_strings(meta: Meta, linked: LinkedData) -> list[str]:
@@ -340,6 +340,14 @@ def read_image(
         image = absolute(candidate, url)
         if image:
             return image
+    return None
+
+
+def lang_tag(tree: HtmlElement, meta: Meta) -> str | None:
+    """The page's full language tag ("en-GB", "hi_IN"), region included, if it has one."""
+    for value in (tree.get("lang"), tree.get("xml:lang"), meta.first("og:locale")):
+        if value and value.strip():
+            return value.strip()
     return None
 
 

@@ -276,6 +276,42 @@ def test_a_date_standing_alone_in_the_page_is_read_when_nothing_else_states_one(
     assert article.date == "2017-09-10"
 
 
+def test_a_utc_date_is_given_in_the_offset_the_page_shows_it_in():
+    head = '<meta property="article:published_time" content="2020-02-25T02:25:54Z">'
+    byline = '<span class="date">February 24, 2020 | 9:25pm</span>'
+    article = extract(page(head=head, body=byline + BODY))
+    assert article.date == "2020-02-24T21:25:54-05:00"
+    assert article.date_local == "2020-02-24 21:25:54"
+
+
+def test_a_utc_date_stays_utc_when_the_page_shows_no_matching_local_time():
+    head = '<meta property="article:published_time" content="2020-02-25T02:25:54Z">'
+    byline = '<span class="date">February 24, 2020 | 9:40pm</span>'
+    article = extract(page(head=head, body=byline + BODY))
+    assert article.date == "2020-02-25T02:25:54+00:00"
+
+
+@pytest.mark.parametrize(
+    ("lang", "want"),
+    [
+        (' lang="en-GB"', "2020-10-02"),
+        (' lang="en-US"', "2020-02-10"),
+        ("", "2020-02-10"),
+    ],
+)
+def test_slashed_dates_are_read_in_the_page_locale_order(lang, want):
+    byline = '<span class="date">02/10/2020</span>'
+    assert extract(page(body=byline + BODY, lang=lang)).date == want
+
+
+def test_a_date_after_the_headline_beats_one_in_the_header():
+    header = "<div>Sunday, January 19, 2020</div>"
+    document = page(body="<p>14.01.2022</p>" + BODY)
+    html = document.body.decode().replace("<body>", f"<body>{header}")
+    article = extract(Page(url=URL, body=html.encode(), source="example", headers={}))
+    assert article.date == "2022-01-14"
+
+
 def test_a_list_of_dated_teasers_is_not_the_page_date():
     teasers = "".join(
         f'<li><a href="/s{i}">Story {i}</a> <span class="date">{d}.05.2026</span></li>'
