@@ -153,8 +153,10 @@ def _run_trafilatura(
 ) -> tuple[list[Block], etree._Element | None]:
     """trafilatura's body as blocks with furniture removed, and its tree."""
     try:
+        # no URL: trafilatura's link resolution sends "#notes" and "dir/" to the site's
+        # root; htmlmd resolves links against the page itself, as browsers do
         document = trafilatura.bare_extraction(
-            tree, url=url or None, favor_recall=recall, fast=fast, **TRAFILATURA_OPTIONS
+            tree, url=None, favor_recall=recall, fast=fast, **TRAFILATURA_OPTIONS
         )
     except (RecursionError, etree.LxmlError) as error:
         raise Dropped("broken-html", str(error)[:200]) from None

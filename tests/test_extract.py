@@ -662,3 +662,16 @@ def test_any_bytes_give_an_article_or_dropped(body):
     except Dropped:
         return
     assert isinstance(result, Article)
+
+
+def test_relative_links_resolve_against_the_page_url():
+    links = (
+        '<p>More in <a href="leben/">this section</a>, the <a href="#comments">comments</a>'
+        ' and <a href="/india/other-story.html">another story</a>.</p>'
+    )
+    article = extract(page(body=BODY + links))
+    assert "[this section](https://www.example-news.in/india/leben/)" in article.body_md
+    assert f"[comments]({URL}#comments)" in article.body_md
+    assert "[another story](https://www.example-news.in/india/other-story.html)" in (
+        article.body_md
+    )
