@@ -21,7 +21,7 @@ from pipeline.jsonld import LinkedData, text_value
 # "Headline | Site", "Site » Section » Headline", "見出し ｜ サイト", "제목ㅣ사이트";
 # guillemets only between spaces, so that a «quoted» headline keeps its quotes
 SEPARATORS = re.compile(r"\s+[|\-–—:·•»«/｜]+\s+|\s*[|•｜ㅣ]\s*")
-TRAILING_SEPARATOR = re.compile(r"\s+[|\-–—:·•»/｜]+$")
+TRAILING_SEPARATOR = re.compile(r"\s+[|\-–—:·•»/｜]$")  # one, "Headline -"
 # what a title tag adds after the headline itself: " (Published 2016)", "：朝日新聞デジタル"
 TITLE_TAIL = re.compile(r"^(\s+\(|\s*[：｜])")
 SITE_PREFIX = re.compile(r"^([^:|]{2,30}):\s+")
