@@ -228,7 +228,7 @@ def _date(
         best = parsed[0]
         if best.moment is None:
             best = next((w for w in parsed if w.moment and w.day == best.day), best)
-        if best.has_offset and tz is None:
+        if tz is None and best.has_offset and not best.moment.utcoffset():
             shown = [
                 dates.parse_when(v, dayfirst) for v in metadata.visible_dates(tree)
             ]

@@ -53,12 +53,25 @@ DATE_META = (
 DATE_LABEL = re.compile(
     r"^.*?\b(updated|published|posted|last updated|on)\b\s*:?\s*", re.I
 )
-_DATE_LINES = etree.XPath(
-    "//*[self::span or self::div or self::p or self::time]"
-    '[contains(@class, "date") or contains(@class, "time") or contains(@class, "publish")'
-    ' or contains(@class, "byline")]'
-    "[not(*[contains(@class, 'date')])]"
-)
+DATE_CLASS = re.compile("date|time|publish|byline")
+
+
+def _date_lines(tree: HtmlElement, limit: int = 6) -> list[HtmlElement]:
+    """The first span/div/p/time elements whose class speaks of a date, time,
+    publication or byline, and that hold no such element themselves."""
+    found = []
+    for element in tree.iter("span", "div", "p", "time"):
+        classes = element.get("class")
+        if not classes or not DATE_CLASS.search(classes):
+            continue
+        if any("date" in (child.get("class") or "") for child in element):
+            continue
+        found.append(element)
+        if len(found) == limit:
+            break
+    return found
+
+
 MODIFIED_META = (
     "article:modified_time",
     "og:updated_time",
@@ -273,7 +286,7 @@ def date_strings(tree: HtmlElement, meta: Meta, linked: LinkedData) -> list[str]
 def visible_dates(tree: HtmlElement) -> list[str]:
     """Date lines shown in bylines ("Updated: Oct 9, 2019, 11:05 IST"), prefixes removed."""
     found = []
-    for element in _DATE_LINES(tree)[:6]:
+    for element in _date_lines(tree):
         text = clean_text(element.text_content())
         if 6 <= len(text) <= 80 and re.search(r"\d{4}", text):
             found.append(DATE_LABEL.sub("", text))
