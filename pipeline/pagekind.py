@@ -58,7 +58,7 @@ def link_share(body: _Element | None) -> float:
     total = count_words("".join(body.itertext()))
     if not total:
         return 0.0
-    linked = sum(count_words("".join(ref.itertext())) for ref in body.iter("ref"))
+    linked = count_words(" ".join("".join(ref.itertext()) for ref in body.iter("ref")))
     return linked / total
 
 

@@ -16,6 +16,8 @@ WORD = re.compile(r"\w+")
 
 def count_words(text: str) -> int:
     """Words in ``text``: spaced words plus half the characters of unspaced scripts."""
+    if not UNSPACED.search(text):
+        return len(WORD.findall(text))
     unspaced = sum(len(run) for run in UNSPACED.findall(text))
     spaced = len(WORD.findall(UNSPACED.sub(" ", text)))
     return spaced + (unspaced + 1) // 2
