@@ -16,6 +16,7 @@ from pipeline.extract import extract
 from pipeline.items import Article, Hints, Page
 from pipeline.metadata import strip_site_name
 from pipeline.sources import Source, SourceError
+from pipeline.wordcount import count_words
 
 URL = "https://www.example-news.in/india/story-about-the-budget-123.html"
 SENTENCES = [
@@ -675,3 +676,17 @@ def test_relative_links_resolve_against_the_page_url():
     assert "[another story](https://www.example-news.in/india/other-story.html)" in (
         article.body_md
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("The finance minister spoke.", 4),
+        ("U.S. budget, 2025", 4),
+        ("宇航员在太空中喝酒", 5),
+        ("Intel NUCで最新SSDを比較", 6),
+        ("", 0),
+    ],
+)
+def test_words_are_counted_in_spaced_and_unspaced_scripts(text, words):
+    assert count_words(text) == words
