@@ -30,6 +30,7 @@ is handed to trafilatura for the body (trafilatura copies it before cleaning). S
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 
 import htmldate
@@ -253,16 +254,27 @@ def _modified(candidates: list[str], tz: str | None) -> str | None:
 
 
 def _lang(
-    declared: str | None, hint: str | None, text: str, source: Source | None
+    declared: str | None,
+    hint: str | None,
+    text: str,
+    source: Source | None,
+    detect: bool = True,
 ) -> str:
     if declared:
         return declared
     if hint and len(hint) >= 2 and hint[:2].isalpha():
         return hint[:2].lower()
-    detected = detect_lang(text)
-    if detected:
-        return detected
-    return source.lang if source else "en"
+    if not detect:
+        return ""  # left to complete_lang, in the process that holds the model
+    return detect_lang(text) or (source.lang if source else "en")
+
+
+def complete_lang(article: Article, source: Source | None) -> Article:
+    """The article with its language detected, when extraction left that undone
+    (``extract(..., detect_language=False)``); otherwise the article itself."""
+    if article.lang:
+        return article
+    return replace(article, lang=_lang(None, None, article.text, source))
 
 
 @lru_cache(maxsize=1)
@@ -278,8 +290,16 @@ def detect_lang(text: str) -> str | None:
     return lang if probability >= 0.9 and len(lang) == 2 and lang != "zz" else None
 
 
-def extract(page: Page, source: Source | None = None) -> Article:
-    """Extract one Article from a Page, or raise Dropped (see the module docstring)."""
+def extract(
+    page: Page, source: Source | None = None, detect_language: bool = True
+) -> Article:
+    """Extract one Article from a Page, or raise Dropped (see the module docstring).
+
+    With ``detect_language=False`` a page that declares no language gets ``lang=""``
+    and :func:`complete_lang` detects it later: worker processes then never load the
+    language model (about 70 MB), which the process that stores the articles loads
+    once, and only when a page needs it.
+    """
     html = decode_html(page.body, page.content_type)
     tree = parse_html(html)
     url = page.url
@@ -324,7 +344,7 @@ def extract(page: Page, source: Source | None = None) -> Article:
         date_local=date_local,
         modified=_modified(modified_candidates, tz),
         summary=description or "",
-        lang=_lang(declared, page.hints.lang, text, source),
+        lang=_lang(declared, page.hints.lang, text, source, detect_language),
         authors=authors,
         image=image,
         section=metadata.read_section(meta, linked),

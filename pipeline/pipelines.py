@@ -96,7 +96,7 @@ class Extract:
         source = getattr(self.crawler.spider, "source", None)
         future = self.pool.submit(item, source)
         await asyncio.wrap_future(future)
-        result = ExtractPool.result(future)
+        result = ExtractPool.result(future, source)
         if isinstance(result, Dropped):
             self.crawler.stats.inc_value(f"broadsheet/dropped/{result.reason}")
             raise DropItem(f"{result.reason}: {item.url}", log_level="INFO")

@@ -8,14 +8,17 @@ in the order the pages went in, whatever order they finish in, so that what is s
 (and which copy of a story counts as the original) does not depend on timing.
 With ``workers=0`` extraction runs in the calling process.
 
-Workers are forked from the calling process after :func:`warm_up`: the language model
-(about 70 MB) is loaded once and shared by every worker instead of loaded by each, and
-the objects alive at that moment are frozen out of the garbage collector, so that a
-worker's collections neither walk them nor copy the pages they live on.
+Workers leave language detection to the calling process (:func:`complete_lang`), so
+the language model (about 70 MB) is loaded at most once, there, and only when a page
+declares no language. They are forked after :func:`warm_up` has frozen the objects
+alive at that moment out of the garbage collector, so that a worker's collections
+neither walk them nor copy the pages they live on.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import os
 from collections import deque
@@ -26,13 +29,22 @@ from typing import TypeVar
 from pebble import ProcessExpired, ProcessPool
 
 from pipeline.errors import Dropped
-from pipeline.extract import detect_lang, extract
+from pipeline.extract import complete_lang, extract
 from pipeline.items import Article, Page
 from pipeline.sources import Source
 
 T = TypeVar("T")
 Result = Article | Dropped
 DEFAULT_TIMEOUT = 60.0
+
+
+TRIM_ABOVE_BYTES = 100 * 1024 * 1024
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+try:
+    _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    _LIBC.malloc_trim  # noqa: B018 (glibc only)
+except (OSError, AttributeError):
+    _LIBC = None
 
 
 def default_workers() -> int:
@@ -44,16 +56,17 @@ def default_workers() -> int:
 
 
 def warm_up() -> None:
-    """Load what every extraction needs, then freeze the heap, before forking workers."""
-    detect_lang("warm " * 60)  # loads and caches the language model
+    """Freeze the heap before forking workers (see the module docstring)."""
     gc.collect()
     gc.freeze()
 
 
-def extract_outcome(page: Page, source: Source | None) -> tuple[str, object, str]:
+def extract_outcome(
+    page: Page, source: Source | None, detect_language: bool = True
+) -> tuple[str, object, str]:
     """``("article", Article, "")`` or ``("dropped", reason, detail)``: picklable either way."""
     try:
-        return "article", extract(page, source), ""
+        return "article", extract(page, source, detect_language), ""
     except Dropped as dropped:
         return "dropped", dropped.reason, dropped.detail
     except RecursionError:
@@ -63,10 +76,32 @@ def extract_outcome(page: Page, source: Source | None) -> tuple[str, object, str
         return "dropped", "extract-error", f"{type(error).__name__}: {error}"
 
 
-def _as_result(outcome: tuple[str, object, str]) -> Result:
+def _private_bytes() -> int:
+    """Resident memory of this process not shared with others (0 where unknown)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            _, resident, shared = statm.read().split()[:3]
+    except (OSError, ValueError):
+        return 0
+    return (int(resident) - int(shared)) * PAGE_SIZE
+
+
+def _extract_in_worker(page: Page, source: Source | None) -> tuple[str, object, str]:
+    """:func:`extract_outcome` as a worker runs it: language left to the caller, and,
+    once a large page has grown the worker past ``TRIM_ABOVE_BYTES`` of its own
+    memory, the freed part handed back to the system (glibc keeps it otherwise;
+    trimming after every page would cost more in page faults than it saves)."""
+    try:
+        return extract_outcome(page, source, False)
+    finally:
+        if _LIBC is not None and _private_bytes() > TRIM_ABOVE_BYTES:
+            _LIBC.malloc_trim(0)
+
+
+def _as_result(outcome: tuple[str, object, str], source: Source | None) -> Result:
     kind, value, detail = outcome
     if kind == "article":
-        return value  # type: ignore[return-value]
+        return complete_lang(value, source)  # type: ignore[arg-type]
     return Dropped(str(value), detail)
 
 
@@ -84,16 +119,17 @@ class ExtractPool:
     def submit(self, page: Page, source: Source | None) -> Future:
         if self._pool is None:
             future: Future = Future()
-            future.set_result(extract_outcome(page, source))
+            future.set_result(extract_outcome(page, source, False))
             return future
         return self._pool.schedule(
-            extract_outcome, args=(page, source), timeout=self.timeout
+            _extract_in_worker, args=(page, source), timeout=self.timeout
         )
 
     @staticmethod
-    def result(future: Future) -> Result:
+    def result(future: Future, source: Source | None = None) -> Result:
+        """The Article (its language detected here when needed) or the Dropped."""
         try:
-            return _as_result(future.result())
+            return _as_result(future.result(), source)
         except TimeoutError:
             return Dropped(
                 "timeout", "extraction took too long; the worker was replaced"
@@ -112,15 +148,15 @@ class ExtractPool:
         pages come in.
         """
         window = window or max(4, 4 * self.workers)
-        pending: deque[tuple[T, Future]] = deque()
+        pending: deque[tuple[T, Future, Source | None]] = deque()
         for tag, page, source in items:
-            pending.append((tag, self.submit(page, source)))
+            pending.append((tag, self.submit(page, source), source))
             if len(pending) >= window:
-                done_tag, future = pending.popleft()
-                yield done_tag, self.result(future)
+                done_tag, future, done_source = pending.popleft()
+                yield done_tag, self.result(future, done_source)
         while pending:
-            done_tag, future = pending.popleft()
-            yield done_tag, self.result(future)
+            done_tag, future, done_source = pending.popleft()
+            yield done_tag, self.result(future, done_source)
 
     def close(self) -> None:
         if self._pool is not None:
