@@ -217,10 +217,11 @@ def _date(
     modified: list[str],
     lang_tag: str | None = None,
 ) -> tuple[str | None, str | None]:
-    """The publication date: the page's own statements, the feed's, the date it was
-    last modified when that is all it states, the first date standing alone in its text
-    after the headline, htmldate's reading of the page, then such a date anywhere. A UTC instant is given in the publisher's offset
-    when the page shows it as local time."""
+    """The publication date, from the first of: the page's own statements, the feed's,
+    the date it was last modified (when that is all it states), the first date standing
+    alone in its text after the headline, htmldate's reading of the page, such a date
+    anywhere. A UTC instant is given in the publisher's offset when the page shows it
+    as local time; ``02/10/2020`` is read in the order of the page's locale."""
     dayfirst = dates.day_first(lang_tag, tz)
     parsed = [
         w for w in (dates.parse_when(c, dayfirst) for c in [*candidates, hint]) if w
