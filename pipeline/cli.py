@@ -52,6 +52,22 @@ LAYOUT_OPTION = click.option(
     help="TOML file overriding the front-matter layout defaults",
 )
 
+WORKERS_OPTION = click.option(
+    "--workers",
+    type=click.IntRange(0),
+    help="Extraction processes (default: one per CPU; 0: in this process)",
+)
+THRESHOLD_OPTION = click.option(
+    "--threshold",
+    default=0.8,
+    show_default=True,
+    type=click.FloatRange(0.01, 1.0),
+    help="Near-duplicate Jaccard threshold",
+)
+ONCE_OPTION = click.option(
+    "--once", is_flag=True, help="Stop when the list is empty (for cron and tests)"
+)
+
 
 @contextmanager
 def reporting() -> Iterator[None]:
@@ -92,18 +108,8 @@ def _progress(console: Console, label: str) -> Progress:
 @SOURCES_OPTION
 @OUTPUT_OPTION
 @LAYOUT_OPTION
-@click.option(
-    "--workers",
-    type=click.IntRange(0),
-    help="Extraction processes (default: one per CPU; 0: in this process)",
-)
-@click.option(
-    "--threshold",
-    default=0.8,
-    show_default=True,
-    type=click.FloatRange(0.01, 1.0),
-    help="Near-duplicate Jaccard threshold",
-)
+@WORKERS_OPTION
+@THRESHOLD_OPTION
 @click.option(
     "--redis",
     "redis_url",
@@ -561,21 +567,13 @@ def demo(output_dir: Path) -> None:
 @OUTPUT_OPTION
 @LAYOUT_OPTION
 @SOURCES_OPTION
-@click.option(
-    "--once", is_flag=True, help="Stop when the list is empty (for cron and tests)"
-)
+@ONCE_OPTION
 @click.option(
     "--seed",
     is_flag=True,
     help="First mark every URL stored in the output folder as seen in Redis",
 )
-@click.option(
-    "--threshold",
-    default=0.8,
-    show_default=True,
-    type=click.FloatRange(0.01, 1.0),
-    help="Near-duplicate Jaccard threshold",
-)
+@THRESHOLD_OPTION
 def load(
     redis_url: str,
     output_dir: Path,
@@ -632,18 +630,12 @@ def load(
     help="Redis holding the pages (redis://HOST:PORT/DB)",
 )
 @SOURCES_OPTION
-@click.option(
-    "--workers",
-    type=click.IntRange(0),
-    help="Extraction processes (default: one per CPU; 0: in this process)",
-)
+@WORKERS_OPTION
 @click.option(
     "--name",
     help="This worker's name: a restarted worker takes back what its namesake left  [default: host name]",
 )
-@click.option(
-    "--once", is_flag=True, help="Stop when the list is empty (for cron and tests)"
-)
+@ONCE_OPTION
 def work(
     redis_url: str,
     sources_file: Path | None,
