@@ -12,15 +12,13 @@ replay (the goal is >= 0.8).
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 from pathlib import Path
 
 from tests.benchmarks.command import Run, broadsheet, mib
 from tests.benchmarks.loopback import Site
 from tests.benchmarks.machine import print_machine
 from tests.benchmarks.replay_speed import outcomes, replay
-from tests.benchmarks.sample import write_sample
+from tests.benchmarks.sample import sample_arguments, sampled
 
 UNTHROTTLED = (
     "AUTOTHROTTLE_ENABLED=False",
@@ -54,21 +52,16 @@ def crawl(site: Site, output: Path, workers: int | None = None) -> Run:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--workers", type=int, help="default: one per usable core")
-    parser.add_argument("--corpus", type=Path, help="default: ../shared/corpus")
-    args = parser.parse_args(argv)
+    args = sample_arguments(__doc__, 2000, argv)
 
     print_machine("crawl_speed")
-    with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as temp:
-        folder = write_sample(Path(temp) / "pages", args.pages, args.corpus)
+    with sampled(args) as (temp, folder):
         with Site(folder) as site:
-            crawled = crawl(site, Path(temp) / "crawled", args.workers)
+            crawled = crawl(site, temp / "crawled", args.workers)
             requests = dict(site.requests)
-        crawl_stored = outcomes(Path(temp) / "crawled" / "broadsheet.db")
-        replayed = replay(folder, Path(temp) / "replayed", args.workers)
-        replay_stored = outcomes(Path(temp) / "replayed" / "broadsheet.db")
+        crawl_stored = outcomes(temp / "crawled" / "broadsheet.db")
+        replayed = replay(folder, temp / "replayed", args.workers)
+        replay_stored = outcomes(temp / "replayed" / "broadsheet.db")
     crawl_rate = args.pages / crawled.seconds
     replay_rate = args.pages / replayed.seconds
     print(f"pages: {args.pages}; requests served: {requests}")

@@ -13,10 +13,6 @@ once per process; PSS counts them once.
 
 from __future__ import annotations
 
-import argparse
-import tempfile
-from pathlib import Path
-
 import psutil
 
 from pipeline.ingest import ingest
@@ -26,17 +22,13 @@ from pipeline.store import Store
 from pipeline.workers import ExtractPool
 from tests.benchmarks.command import mib, tree_memory
 from tests.benchmarks.machine import print_machine
-from tests.benchmarks.sample import write_sample
+from tests.benchmarks.sample import sample_arguments, sampled
 
 EVERY = 10
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, help="default: one per usable core")
-    parser.add_argument("--corpus", type=Path, help="default: ../shared/corpus")
-    args = parser.parse_args(argv)
+    args = sample_arguments(__doc__, 10_000, argv)
 
     print_machine("memory")
     marks = sorted({max(1, args.pages // 4), max(1, args.pages // 2), args.pages})
@@ -55,10 +47,9 @@ def main(argv: list[str] | None = None) -> None:
             report.append((done, peak[0], peak[1]))
 
     source = adhoc_source("bench")
-    with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as temp:
-        folder = write_sample(Path(temp) / "pages", args.pages, args.corpus)
+    with sampled(args) as (temp, folder):
         pages = iter_pages(input_files([folder]), "bench", lambda host: None)
-        with Store(Path(temp) / "output") as store, ExtractPool(args.workers) as pool:
+        with Store(temp / "output") as store, ExtractPool(args.workers) as pool:
             ingest(pages, store, lambda name: source, pool, advance=advance)
     print(f"pages: {args.pages}; workers: {pool.workers}")
     print("| pages replayed | peak RSS, tree summed | peak PSS, tree |")

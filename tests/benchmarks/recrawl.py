@@ -11,29 +11,21 @@ the site answered and the wall time of both runs.
 
 from __future__ import annotations
 
-import argparse
-import tempfile
 from collections import Counter
-from pathlib import Path
 
 from tests.benchmarks.crawl_speed import crawl
 from tests.benchmarks.loopback import Site
 from tests.benchmarks.machine import print_machine
 from tests.benchmarks.replay_speed import outcomes
-from tests.benchmarks.sample import write_sample
+from tests.benchmarks.sample import sample_arguments, sampled
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--workers", type=int, help="default: one per usable core")
-    parser.add_argument("--corpus", type=Path, help="default: ../shared/corpus")
-    args = parser.parse_args(argv)
+    args = sample_arguments(__doc__, 2000, argv)
 
     print_machine("recrawl")
-    with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as temp:
-        folder = write_sample(Path(temp) / "pages", args.pages, args.corpus)
-        output = Path(temp) / "output"
+    with sampled(args) as (temp, folder):
+        output = temp / "output"
         with Site(folder) as site:
             first = crawl(site, output, args.workers)
             first_requests = Counter(site.requests)

@@ -12,10 +12,8 @@ ratio (the goal is >= 1.6 on 2 cores).
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import sqlite3
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +22,7 @@ import trafilatura
 from pipeline.replay import read_manifest
 from tests.benchmarks.command import Run, broadsheet, mib
 from tests.benchmarks.machine import print_machine, usable_cores
-from tests.benchmarks.sample import write_sample
+from tests.benchmarks.sample import sample_arguments, sampled
 
 
 def bare_trafilatura(folder: Path) -> tuple[float, float]:
@@ -58,16 +56,11 @@ def replay(folder: Path, output: Path, workers: int | None) -> Run:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=2000)
-    parser.add_argument("--workers", type=int, help="default: one per usable core")
-    parser.add_argument("--corpus", type=Path, help="default: ../shared/corpus")
-    args = parser.parse_args(argv)
+    args = sample_arguments(__doc__, 2000, argv)
 
     print_machine("replay_speed")
-    with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as temp:
-        folder = write_sample(Path(temp) / "pages", args.pages, args.corpus)
-        output = Path(temp) / "output"
+    with sampled(args) as (temp, folder):
+        output = temp / "output"
         run = replay(folder, output, args.workers)
         stored = outcomes(output / "broadsheet.db")
         bare, bare_cpu = bare_trafilatura(folder)

@@ -9,10 +9,14 @@ own): exactly what ``broadsheet replay`` reads.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import gzip
 import os
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -88,3 +92,22 @@ def read_bodies(folder: Path) -> list[tuple[str, bytes]]:
         (manifest[name], gzip.decompress((folder / name).read_bytes()))
         for name in sorted(manifest)
     ]
+
+
+def sample_arguments(
+    description: str, pages: int, argv: list[str] | None = None
+) -> argparse.Namespace:
+    """``--pages``, ``--workers`` and ``--corpus``: the options every sample benchmark takes."""
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=pages)
+    parser.add_argument("--workers", type=int, help="default: one per usable core")
+    parser.add_argument("--corpus", type=Path, help="default: ../shared/corpus")
+    return parser.parse_args(argv)
+
+
+@contextmanager
+def sampled(args: argparse.Namespace) -> Iterator[tuple[Path, Path]]:
+    """A temporary folder and, inside it, the sample of ``args.pages`` saved pages."""
+    with tempfile.TemporaryDirectory(prefix="broadsheet-bench-") as name:
+        temp = Path(name)
+        yield temp, write_sample(temp / "pages", args.pages, args.corpus)
