@@ -100,14 +100,13 @@ def test_two_stories_on_one_subject_are_far_apart():
     assert jaccard(shingles(_reference_body()), shingles(_legacy_body())) < 0.05
 
 
-def test_near_duplicate_index_finds_rewritten_copy_and_not_a_different_story(tmp_path):
+def _indexed_reference(tmp_path) -> tuple[Database, NearDuplicates, list[str]]:
+    """A database holding the reference story as article 1 in a 0.8 index, and the
+    story's longer paragraphs."""
     db = Database(tmp_path / "t.db")
     migrate(db)
     paragraphs = [p for p in _reference_body().split("\n\n") if len(p.split()) > 8]
     original = "\n\n".join(paragraphs)
-    rewritten = "\n\n".join(
-        [*paragraphs[:-1], "A paragraph the wire copy added at the end of the story."]
-    )
     db["articles"].insert(
         {
             "id": 1,
@@ -122,6 +121,14 @@ def test_near_duplicate_index_finds_rewritten_copy_and_not_a_different_story(tmp
     )
     index = NearDuplicates(db, threshold=0.8)
     index.add(1, index.signature(shingles(original)))
+    return db, index, paragraphs
+
+
+def test_near_duplicate_index_finds_rewritten_copy_and_not_a_different_story(tmp_path):
+    _, index, paragraphs = _indexed_reference(tmp_path)
+    rewritten = "\n\n".join(
+        [*paragraphs[:-1], "A paragraph the wire copy added at the end of the story."]
+    )
     copy_shingles = shingles(rewritten)
     match = index.best_match(copy_shingles, index.signature(copy_shingles))
     assert match is not None
@@ -138,24 +145,7 @@ def test_threshold_is_validated(tmp_path):
 
 
 def test_a_new_threshold_rebuilds_the_persisted_bands(tmp_path):
-    db = Database(tmp_path / "t.db")
-    migrate(db)
-    paragraphs = [p for p in _reference_body().split("\n\n") if len(p.split()) > 8]
-    original = "\n\n".join(paragraphs)
-    db["articles"].insert(
-        {
-            "id": 1,
-            "url": "https://a/1",
-            "source": "a",
-            "title": "t",
-            "text": original,
-            "content_hash": content_hash(original),
-            "first_seen": "x",
-            "last_seen": "x",
-        }
-    )
-    index = NearDuplicates(db, threshold=0.8)
-    index.add(1, index.signature(shingles(original)))
+    db, _, paragraphs = _indexed_reference(tmp_path)
     db.conn.commit()
     layout_before = db.execute(
         "SELECT value FROM settings WHERE key = 'lsh_bands'"

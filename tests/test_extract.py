@@ -234,28 +234,21 @@ def test_invisible_characters_are_removed_from_titles():
     assert article.title == "Ein bisschenFortschritt"
 
 
+KOLKATA = Source(
+    name="example", domains=("example-news.in",), feeds=("x",), timezone="Asia/Kolkata"
+)
+
+
 def test_time_without_offset_takes_the_source_timezone():
     head = '<meta property="article:published_time" content="2025-02-01 09:30:00">'
-    source = Source(
-        name="example",
-        domains=("example-news.in",),
-        feeds=("x",),
-        timezone="Asia/Kolkata",
-    )
-    article = extract(page(head=head), source)
+    article = extract(page(head=head), KOLKATA)
     assert article.date == "2025-02-01T09:30:00+05:30"
     assert article.date_local == "2025-02-01 09:30:00"
 
 
 def test_utc_time_is_shown_in_the_source_timezone():
     head = '<meta property="article:published_time" content="2025-02-01T04:00:00Z">'
-    source = Source(
-        name="example",
-        domains=("example-news.in",),
-        feeds=("x",),
-        timezone="Asia/Kolkata",
-    )
-    article = extract(page(head=head), source)
+    article = extract(page(head=head), KOLKATA)
     assert article.date == "2025-02-01T04:00:00+00:00"
     assert article.date_local == "2025-02-01 09:30:00"
 
