@@ -8,13 +8,14 @@ listing every case, ``/robots.txt`` allows everything; anything else is a 404.
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
+from tests.loopback import LoopbackServer
 
-class HostileSite:
+
+class HostileSite(LoopbackServer):
     def __init__(
         self, pages: dict[str, bytes], types: dict[str, str] | None = None
     ) -> None:
@@ -22,13 +23,7 @@ class HostileSite:
         self.pages = pages
         self.types = types or {}
         self.requests: list[str] = []
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        super().__init__(_handler(self))
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -42,14 +37,6 @@ class HostileSite:
             '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
             f"<title>hostile</title><link>{self.base}/</link>{items}</channel></rss>"
         ).encode()
-
-    def __enter__(self) -> HostileSite:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def path_of(url: str) -> str:

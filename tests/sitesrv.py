@@ -27,9 +27,11 @@ import hashlib
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from tests.loopback import LoopbackServer
 
 SITE = Path(__file__).with_name("site")
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + bytes(
@@ -43,7 +45,7 @@ TYPES = {
 }
 
 
-class SiteServer:
+class SiteServer(LoopbackServer):
     def __init__(self, root: Path = SITE, slow: float = 3.0) -> None:
         self.root = root
         self.slow = slow
@@ -53,27 +55,7 @@ class SiteServer:
         self.times: list[float] = []  # time.monotonic() of each request
         self.hits: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def start(self) -> SiteServer:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self) -> SiteServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        super().__init__(_handler(self))
 
     def log(self, path: str, headers: dict[str, str]) -> int:
         with self._lock:

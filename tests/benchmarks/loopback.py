@@ -13,26 +13,21 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from pipeline.replay import read_manifest
+from tests.loopback import LoopbackServer
 
 
-class Site:
+class Site(LoopbackServer):
     def __init__(self, folder: Path) -> None:
         self.files = sorted(read_manifest(folder))
         self.folder = folder
         self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        super().__init__(_handler(self))
 
     def article_urls(self) -> list[str]:
         return [f"{self.base}/news/{n}.html" for n in range(len(self.files))]
@@ -56,14 +51,6 @@ class Site:
     def count(self, kind: str) -> None:
         with self._lock:
             self.requests[kind] += 1
-
-    def __enter__(self) -> Site:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
