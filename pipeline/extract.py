@@ -71,6 +71,7 @@ TRAFILATURA_OPTIONS = {
     "include_images": False,
     "include_tables": True,
     "with_metadata": False,
+    "output_format": "txt",  # "python" would also render the body as text, unused here
 }
 
 
