@@ -38,13 +38,52 @@ Result = Article | Dropped
 DEFAULT_TIMEOUT = 60.0
 
 
-TRIM_ABOVE_BYTES = 100 * 1024 * 1024
+# A worker hands freed memory back to the system (glibc's malloc_trim) once its own
+# resident memory has grown this much since it last did. Trimming after every page
+# would cost more in page faults, as the next page allocates the memory again, than
+# it saves.
+TRIM_AFTER_GROWTH_BYTES = 16 * 1024 * 1024
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 try:
     _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
     _LIBC.malloc_trim  # noqa: B018 (glibc only)
 except (OSError, AttributeError):
     _LIBC = None
+
+
+def private_bytes() -> int:
+    """Resident memory of this process not shared with others (0 where unknown)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            _, resident, shared = statm.read().split()[:3]
+    except (OSError, ValueError):
+        return 0
+    return (int(resident) - int(shared)) * PAGE_SIZE
+
+
+class MemoryTrimmer:
+    """Calls ``malloc_trim`` when the process has grown by more than ``growth`` bytes
+    of its own memory since the last trim (or since it was first called)."""
+
+    def __init__(self, growth: int = TRIM_AFTER_GROWTH_BYTES) -> None:
+        self.growth = growth
+        self.floor: int | None = None
+
+    def __call__(self) -> bool:
+        """Trim if grown; True when it trimmed."""
+        if _LIBC is None:
+            return False
+        private = private_bytes()
+        if self.floor is None or private < self.floor:
+            self.floor = private
+        if private - self.floor <= self.growth:
+            return False
+        _LIBC.malloc_trim(0)
+        self.floor = private_bytes()
+        return True
+
+
+_trim = MemoryTrimmer()
 
 
 def default_workers() -> int:
@@ -76,26 +115,14 @@ def extract_outcome(
         return "dropped", "extract-error", f"{type(error).__name__}: {error}"
 
 
-def _private_bytes() -> int:
-    """Resident memory of this process not shared with others (0 where unknown)."""
-    try:
-        with open("/proc/self/statm", "rb") as statm:
-            _, resident, shared = statm.read().split()[:3]
-    except (OSError, ValueError):
-        return 0
-    return (int(resident) - int(shared)) * PAGE_SIZE
-
-
 def _extract_in_worker(page: Page, source: Source | None) -> tuple[str, object, str]:
     """:func:`extract_outcome` as a worker runs it: language left to the caller, and,
-    once a large page has grown the worker past ``TRIM_ABOVE_BYTES`` of its own
-    memory, the freed part handed back to the system (glibc keeps it otherwise;
-    trimming after every page would cost more in page faults than it saves)."""
+    once the worker has grown by ``TRIM_AFTER_GROWTH_BYTES`` (after a large page,
+    typically), the memory malloc freed handed back to the system."""
     try:
         return extract_outcome(page, source, False)
     finally:
-        if _LIBC is not None and _private_bytes() > TRIM_ABOVE_BYTES:
-            _LIBC.malloc_trim(0)
+        _trim()
 
 
 def _as_result(outcome: tuple[str, object, str], source: Source | None) -> Result:

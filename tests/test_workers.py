@@ -1,13 +1,22 @@
-"""The extraction pool: input order kept, and workers forked warm."""
+"""The extraction pool: input order kept, workers forked warm, memory handed back."""
 
 from __future__ import annotations
 
+import ctypes
 import gc
+
+import pytest
 
 from pipeline.errors import Dropped
 from pipeline.extract import _identifier
 from pipeline.items import Page
-from pipeline.workers import ExtractPool, extract_outcome
+from pipeline.workers import (
+    _LIBC,
+    ExtractPool,
+    MemoryTrimmer,
+    extract_outcome,
+    private_bytes,
+)
 
 ENGLISH = (
     "The central bank kept its policy rate unchanged on Thursday and said inflation "
@@ -63,3 +72,35 @@ def test_results_come_back_in_input_order() -> None:
         results = [result for _, result in pool.map((0, p, None) for p in pages)]
     assert tags == list(range(6))
     assert all(isinstance(result, Dropped) for result in results)
+
+
+MIB = 1024 * 1024
+
+
+def grow_and_free(total: int, block: int = 64 * 1024) -> list[int]:
+    """malloc ``total`` bytes in blocks, touch them, free all but every 16th block:
+    freed memory glibc keeps resident. Returns the blocks still held."""
+    _LIBC.malloc.restype = ctypes.c_void_p
+    _LIBC.free.argtypes = [ctypes.c_void_p]
+    blocks = [_LIBC.malloc(block) for _ in range(total // block)]
+    for address in blocks:
+        ctypes.memset(address, 1, block)
+    for n, address in enumerate(blocks):
+        if n % 16:
+            _LIBC.free(address)
+    return blocks[::16]
+
+
+@pytest.mark.skipif(_LIBC is None, reason="malloc_trim is glibc's")
+def test_memory_is_handed_back_only_after_the_process_grew() -> None:
+    trimmer = MemoryTrimmer(growth=16 * MIB)
+    assert trimmer() is False  # the first call only notes where the process stands
+    held = grow_and_free(4 * MIB)
+    assert trimmer() is False  # a little growth: no trim, no page faults after it
+    held += grow_and_free(96 * MIB)
+    grown = private_bytes()
+    assert trimmer() is True
+    assert grown - private_bytes() > 48 * MIB
+    assert trimmer() is False
+    for address in held:
+        _LIBC.free(address)
