@@ -1,15 +1,19 @@
-"""Bytes -> text as a crawler decodes them, and bodies that are refused before parsing."""
+"""Bytes -> text as a crawler decodes them, text -> tree, and bodies refused before parsing."""
 
 from __future__ import annotations
 
+import gzip
 import random
+from pathlib import Path
 
 import pytest
+from lxml import etree
+from trafilatura.utils import load_html
 
 from pipeline import decode
 from pipeline.decode import choose_encoding, decode_html
 from pipeline.errors import Dropped
-from pipeline.extract import extract
+from pipeline.extract import _parse_as_is, extract, parse_html
 from pipeline.items import Page
 
 PARAGRAPH = "The council met on Tuesday and agreed the budget after a long debate. " * 6
@@ -136,3 +140,45 @@ def test_too_large_before_decoding(monkeypatch):
     with pytest.raises(Dropped) as dropped:
         decode_html(html(PARAGRAPH * 5).encode())
     assert dropped.value.reason == "too-large"
+
+
+PAGES = sorted((Path(__file__).parent / "fixtures" / "pages").glob("*.html.gz"))
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda path: path.name.split(".html")[0])
+def test_pages_parse_as_trafilatura_parses_them(path):
+    text = decode_html(gzip.decompress(path.read_bytes()), "text/html")
+    assert etree.tostring(parse_html(text)) == etree.tostring(load_html(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        html("a\x01b\x0bc\x1fd"),  # controls trafilatura removes
+        html("a\ufffeb\uffffc"),  # noncharacters
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n' + html("x"),
+        '<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml"/>\n'
+        + html("x"),
+    ],
+    ids=["controls", "noncharacters", "xhtml-doctype", "self-closing-html"],
+)
+def test_pages_needing_trafilaturas_repairs_get_them(text):
+    assert _parse_as_is(text) is None  # left to trafilatura's load_html
+    repaired = load_html(text)
+    assert etree.tostring(parse_html(text)) == etree.tostring(repaired)
+
+
+def test_a_fragment_is_not_html_for_trafilatura_either():
+    fragment = "<div><p>a fragment, no root element</p></div>"
+    assert _parse_as_is(fragment) is None and load_html(fragment) is None
+    with pytest.raises(Dropped, match="not-html"):
+        parse_html(fragment)
+
+
+def test_control_characters_do_not_reach_the_body():
+    body = html("The council met \x01on Tuesday\x0b and agreed the budget. " * 8)
+    page = Page(url="https://example.com/a", body=body.encode(), source="s")
+    article = extract(page, detect_language=False)
+    assert "on Tuesday and agreed" in article.text
+    assert not any(ord(c) < 32 and c not in "\n\t" for c in article.body_md)
