@@ -352,6 +352,9 @@ _DEFINITION = re.compile(r"\[(?:[^\]\\]|\\.)*\]:", re.S)
 _MAX_PASSES = 16
 # Where _events and _bracket_pairs must look: everything else is plain text.
 _EVENT_START = re.compile(r"[\\\[!<]")
+# A paragraph without any of these holds no link, tag, definition or fence line:
+# cleaning leaves it as it is (most paragraphs).
+_MAY_NEED_CLEANING = re.compile(r"[\[\]<`~]")
 _BRACKET_OR_ESCAPE = re.compile(r"\\.|[\[\]]", re.S)
 _LINK_CLOSE = re.compile(r"(\\*)\](?=\()")
 
@@ -559,6 +562,8 @@ def _clean_paragraph(text: str, base_url: str) -> str:
     left (``[a[x](javascript:y)[b]:`` becomes ``[ax\\[b]:``), so the pass is repeated
     until it changes nothing; each pass only removes link syntax or adds escapes.
     """
+    if not _MAY_NEED_CLEANING.search(text):
+        return text
     for _ in range(_MAX_PASSES):
         cleaned = _clean_paragraph_once(text, base_url)
         if cleaned == text:
