@@ -171,7 +171,8 @@ def test_pages_needing_trafilaturas_repairs_get_them(text):
 
 def test_a_fragment_is_not_html_for_trafilatura_either():
     fragment = "<div><p>a fragment, no root element</p></div>"
-    assert _parse_as_is(fragment) is None and load_html(fragment) is None
+    assert _parse_as_is(fragment) is None
+    assert load_html(fragment) is None
     with pytest.raises(Dropped, match="not-html"):
         parse_html(fragment)
 
