@@ -1,4 +1,4 @@
-"""Run a ``broadsheet`` command in a fresh process: wall time and peak RSS of its tree."""
+"""Run a command in a fresh process: wall time, CPU and peak memory of its tree."""
 
 from __future__ import annotations
 
@@ -53,14 +53,18 @@ def tree_memory(process: psutil.Process) -> tuple[int, int]:
 
 
 def broadsheet(*args: str, cwd: Path | None = None, every: float = 0.25) -> Run:
-    """``broadsheet ARGS`` in a subprocess, sampling its memory every ``every`` seconds."""
+    """``broadsheet ARGS`` in a subprocess (see :func:`timed`)."""
+    return timed([*BROADSHEET, *args], cwd, every)
+
+
+def timed(argv: list[str], cwd: Path | None = None, every: float = 0.25) -> Run:
+    """``argv`` in a subprocess, from launch to exit, sampling its memory every
+    ``every`` seconds."""
     peak_rss = peak_pss = 0
     with tempfile.TemporaryFile() as err:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
-        child = subprocess.Popen(
-            [*BROADSHEET, *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=err
-        )
+        child = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
         watched = psutil.Process(child.pid)
         done = threading.Event()
 
