@@ -28,6 +28,7 @@ BOLD, ITALIC, CODE = {"#b", "#strong"}, {"#i", "#em"}, {"#t", "#code"}
 SPACES = re.compile(r"[ \t\u00a0\u2009\u200a\u202f]+")
 ESCAPE = re.compile(r"([\\`*\[\]<])")
 UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")
+MAY_NEED_ESCAPE = re.compile(r"[\\`*\[\]<_]")
 BLOCK_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])(\s)")
 CONTINUES = re.compile(r"^[\s\W]|^[a-z]")
 
@@ -44,6 +45,8 @@ class Block:
 
 
 def escape(text: str) -> str:
+    if not MAY_NEED_ESCAPE.search(text):  # most text: one scan instead of two
+        return text
     return UNDERSCORE.sub(r"\\_", ESCAPE.sub(r"\\\1", text))
 
 
