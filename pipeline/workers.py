@@ -153,7 +153,7 @@ class ExtractPool:
         )
 
     @staticmethod
-    def result(future: Future, source: Source | None = None) -> Result:
+    def result(future: Future, source: Source | None) -> Result:
         """The Article (its language detected here when needed) or the Dropped."""
         try:
             return _as_result(future.result(), source)
