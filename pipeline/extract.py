@@ -213,9 +213,8 @@ def extract_body(
     """Body blocks (furniture removed, articleBody checked) and trafilatura's tree."""
     captions = lift_captions(tree)
     blocks, body = _run_trafilatura(tree, url, title, captions, fast=True)
-    if count_words(" ".join(b.text for b in blocks)) < FALLBACK_BELOW_WORDS or _flat(
-        body
-    ):
+    fast_words = count_words(" ".join(b.text for b in blocks))
+    if fast_words < FALLBACK_BELOW_WORDS or _flat(body):
         blocks, body = _run_trafilatura(tree, url, title, captions)
     reference = articlebody.article_body(linked.get("articleBody"))
     if reference is None:

@@ -240,11 +240,12 @@ def read_title(tree: HtmlElement, meta: Meta, linked: LinkedData, url: str) -> s
         _heading(headings, names, page_title) if page_title else h1,
         page_title,
     ]
-    for last, candidate in enumerate(candidates, 1 - len(candidates)):
+    for index, candidate in enumerate(candidates):
         if not candidate or not any(c.isalnum() for c in candidate):
             continue
         title = strip_site_name(candidate, names)
-        if last and _only_site_name(title, brands):
+        is_page_title = index == len(candidates) - 1
+        if not is_page_title and _only_site_name(title, brands):
             continue  # an og:title that is the site's name: a template default
         if h1 and title != h1:
             if " | " in title and " | " not in h1:
