@@ -11,22 +11,21 @@ exit, imports included.
 
 from __future__ import annotations
 
-import gzip
 import sys
 from pathlib import Path
 
 import trafilatura
 
-from pipeline.replay import read_manifest
+from tests.benchmarks.sample import iter_bodies
 
 
 def extract_all(folder: Path) -> int:
     """Pages extracted (every page of ``folder``, in file-name order)."""
-    manifest = read_manifest(folder)
-    for name in sorted(manifest):
-        body = gzip.decompress((folder / name).read_bytes())
-        trafilatura.extract(body, url=manifest[name])
-    return len(manifest)
+    count = 0
+    for url, body in iter_bodies(folder):
+        trafilatura.extract(body, url=url)
+        count += 1
+    return count
 
 
 if __name__ == "__main__":

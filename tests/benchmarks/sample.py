@@ -85,13 +85,17 @@ def write_sample(folder: Path, count: int, corpus: Path | None = None) -> Path:
     return folder
 
 
-def read_bodies(folder: Path) -> list[tuple[str, bytes]]:
-    """``(url, html bytes)`` of every page written by :func:`write_sample`, in order."""
+def iter_bodies(folder: Path) -> Iterator[tuple[str, bytes]]:
+    """``(url, html bytes)`` of every page written by :func:`write_sample`, in order,
+    read one at a time."""
     manifest = read_manifest(folder)
-    return [
-        (manifest[name], gzip.decompress((folder / name).read_bytes()))
-        for name in sorted(manifest)
-    ]
+    for name in sorted(manifest):
+        yield manifest[name], gzip.decompress((folder / name).read_bytes())
+
+
+def read_bodies(folder: Path) -> list[tuple[str, bytes]]:
+    """:func:`iter_bodies`, all in memory."""
+    return list(iter_bodies(folder))
 
 
 def sample_arguments(
