@@ -4,8 +4,8 @@
   default ports, tracking parameters, fragments, AMP pages, trailing slashes,
   ``index.html``) to one form.
 * :func:`content_hash` fingerprints the normalised body text.
-* :class:`NearDuplicates` is a MinHash LSH index (datasketch MinHash, banding after
-  datasketch's own optimal parameters) whose bands live in SQLite tables next to the
+* :class:`NearDuplicates` is a MinHash LSH index (datasketch's MinHash and band layout,
+  computed by :mod:`pipeline.minhash`) whose bands live in SQLite tables next to the
   articles: it survives restarts, and a lookup is a handful of indexed queries however
   large the database grows. Candidates are confirmed with the exact Jaccard similarity
   of their word shingles before anything is called a near-duplicate.
@@ -22,11 +22,10 @@ from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
-from datasketch import MinHash
-from datasketch.lsh import _optimal_param
 from sqlite_utils import Database
 from w3lib.url import canonicalize_url
 
+from pipeline import minhash
 from pipeline.schema import transaction
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -42,7 +41,6 @@ INDEX_FILE = re.compile(r"/index\.(?:html?|php|aspx?)$", re.IGNORECASE)
 SHINGLE_WORDS = 4
 NUM_PERM = 128
 WORD = re.compile(r"\w+", re.UNICODE)
-MINHASH_SCHEME = "affine32"  # datasketch's default since 2.0; stored signatures use it
 
 
 @functools.lru_cache(maxsize=4096)
@@ -133,14 +131,6 @@ def shingles_normalised(normalised: str, size: int = SHINGLE_WORDS) -> set[str]:
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
-@functools.lru_cache(maxsize=4)
-def _permutations(num_perm: int) -> np.ndarray:
-    """datasketch's permutations for ``num_perm`` (seed 1), drawn once, read-only."""
-    permutations = MinHash(num_perm=num_perm, scheme=MINHASH_SCHEME).permutations
-    permutations.setflags(write=False)
-    return permutations
-
-
 def jaccard(a: set[str], b: set[str]) -> float:
     if not a and not b:
         return 1.0
@@ -167,7 +157,7 @@ class NearDuplicates:
         self.num_perm = num_perm
         # Weighted against false negatives: a missed near-duplicate becomes a second
         # story, while a false candidate only costs one exact Jaccard check.
-        self.bands, self.rows = _optimal_param(threshold, num_perm, 0.05, 0.95)
+        self.bands, self.rows = minhash.band_layout(threshold, num_perm, 0.05, 0.95)
         self._match_stored_bands()
 
     def _match_stored_bands(self) -> None:
@@ -191,26 +181,11 @@ class NearDuplicates:
                 (layout,),
             )
 
-    def signature(self, shingle_set: set[str]) -> MinHash | None:
-        """datasketch's MinHash of the shingles (its default scheme and SHA-1 hash).
-
-        The same values as ``MinHash().update_batch(...)``, computed without its
-        per-shingle Python hash function and with the permutations drawn once.
-        """
+    def signature(self, shingle_set: set[str]) -> np.ndarray | None:
+        """datasketch's MinHash of the shingles (see :mod:`pipeline.minhash`)."""
         if len(shingle_set) < self.MIN_SHINGLES:
             return None
-        sha1 = hashlib.sha1
-        # datasketch's sha1_hash32: the first 4 bytes of the SHA-1, little-endian.
-        digests = b"".join([sha1(s.encode("utf-8")).digest()[:4] for s in shingle_set])
-        hashes = np.frombuffer(digests, dtype="<u4").tolist()
-        minhash = MinHash(
-            num_perm=self.num_perm,
-            hashfunc=int,
-            permutations=_permutations(self.num_perm),
-            scheme=MINHASH_SCHEME,
-        )
-        minhash.update_batch(hashes)
-        return minhash
+        return minhash.signature(shingle_set, self.num_perm)
 
     def _keys(self, values: np.ndarray) -> Iterable[tuple[int, int]]:
         values = values.astype(np.uint64, copy=False)
@@ -219,9 +194,9 @@ class NearDuplicates:
             digest = hashlib.blake2b(chunk, digest_size=8).digest()
             yield band, int.from_bytes(digest, "big", signed=True)
 
-    def candidates(self, minhash: MinHash) -> list[int]:
+    def candidates(self, signature: np.ndarray) -> list[int]:
         found: set[int] = set()
-        for band, key in self._keys(minhash.hashvalues):
+        for band, key in self._keys(signature):
             rows = self.db.execute(
                 "SELECT article_id FROM lsh_bands WHERE band = ? AND key = ?",
                 (band, key),
@@ -230,11 +205,11 @@ class NearDuplicates:
         return sorted(found)
 
     def best_match(
-        self, text_shingles: set[str], minhash: MinHash
+        self, text_shingles: set[str], signature: np.ndarray
     ) -> tuple[int, float] | None:
         """The most similar indexed article at or above the threshold, confirmed exactly."""
         best: tuple[int, float] | None = None
-        for article_id in self.candidates(minhash):
+        for article_id in self.candidates(signature):
             row = self.db.execute(
                 "SELECT text FROM articles WHERE id = ?", (article_id,)
             ).fetchone()
@@ -245,13 +220,13 @@ class NearDuplicates:
                 best = (article_id, similarity)
         return best
 
-    def add(self, article_id: int, minhash: MinHash) -> None:
+    def add(self, article_id: int, signature: np.ndarray) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO minhashes (article_id, signature) VALUES (?, ?)",
-            (article_id, minhash.hashvalues.astype(np.uint64).tobytes()),
+            (article_id, signature.astype(np.uint64).tobytes()),
         )
         self.db.execute("DELETE FROM lsh_bands WHERE article_id = ?", (article_id,))
-        self._insert_bands(article_id, minhash.hashvalues)
+        self._insert_bands(article_id, signature)
 
     def _insert_bands(self, article_id: int, values: np.ndarray) -> None:
         self.db.conn.executemany(

@@ -203,10 +203,10 @@ class Store:
         normalised: str,
     ) -> Outcome:
         text_shingles = shingles_normalised(normalised)
-        minhash = self.near.signature(text_shingles)
+        signature = self.near.signature(text_shingles)
         match = (
-            self.near.best_match(text_shingles, minhash)
-            if minhash is not None
+            self.near.best_match(text_shingles, signature)
+            if signature is not None
             else None
         )
         record = self._record(article, text_hash) | {
@@ -233,8 +233,8 @@ class Store:
         with transaction(self.db):
             article_id = self._insert_row("articles", record | {"path": path})
             self._add_urls(article_id, urls, now)
-            if minhash is not None:
-                self.near.add(article_id, minhash)
+            if signature is not None:
+                self.near.add(article_id, signature)
             self.db.execute("DELETE FROM pending_files WHERE path = ?", (path,))
         return Outcome("new", article_id, path)
 

@@ -175,8 +175,8 @@ def test_signature_is_datasketchs_minhash_of_the_shingles(tmp_path):
         reference = MinHash(num_perm=index.num_perm)
         reference.update_batch([s.encode("utf-8") for s in shingle_set])
         signature = index.signature(shingle_set)
-        assert signature.hashvalues.dtype == reference.hashvalues.dtype
-        assert signature.hashvalues.tolist() == reference.hashvalues.tolist()
+        assert signature.dtype == reference.hashvalues.dtype
+        assert signature.tolist() == reference.hashvalues.tolist()
 
 
 def test_content_hash_and_shingles_agree_with_their_normalised_forms():

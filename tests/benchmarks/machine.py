@@ -19,7 +19,7 @@ PACKAGES = (
     "scrapy",
     "twisted",
     "sqlite-utils",
-    "datasketch",
+    "numpy",
     "pebble",
 )
 
