@@ -4,7 +4,8 @@
   run stored, unless ``BROADSHEET_REFRESH``, and enforces ``BROADSHEET_LIMIT``.
 * :class:`ConditionalListings` sends If-None-Match / If-Modified-Since for feeds,
   sitemaps and section pages, from the ``feed_state`` table, and remembers the new
-  validators when the run finishes.
+  validators when the run finishes, except for listings the spider left unfinished
+  (one of their articles failed for a reason that may pass).
 * :class:`PoliteRetry` is Scrapy's RetryMiddleware that waits before retrying: the
   server's Retry-After when it gives one, else an exponential backoff.
 * :class:`QuietLogs` keeps Scrapy's log to one line per failure.
@@ -42,6 +43,11 @@ LISTINGS = {"feed", "sitemap", "section"}
 
 def database_path(settings: BaseSettings) -> Path:
     return Path(settings.get("BROADSHEET_OUTPUT") or "output") / DB_NAME
+
+
+def listing_key(request: Request) -> str:
+    """The URL a listing's validators are kept under: the first of a redirect chain."""
+    return request.meta.get("redirect_urls", [request.url])[0]
 
 
 class Snapshot:
@@ -159,7 +165,7 @@ class ConditionalListings:
             etag = response.headers.get("ETag")
             modified = response.headers.get("Last-Modified")
             if etag or modified:
-                key = request.meta.get("redirect_urls", [request.url])[0]
+                key = listing_key(request)
                 self.pending[key] = {
                     "url": key,
                     "etag": etag.decode("latin-1") if etag else None,
@@ -170,17 +176,30 @@ class ConditionalListings:
 
     def closed(self, spider: Spider, reason: str) -> None:
         """Remember validators, but only after a whole run: a cut-short run
-        (--limit reached, interrupted) must see the same feed entries again."""
+        (--limit reached, interrupted) must see the same feed entries again, and so
+        must a listing whose articles did not all arrive."""
         self.snapshot.close()
         cut_short = reason != "finished" or self.stats.get_value(
             "broadsheet/skipped/limit"
         )
         if cut_short or not self.pending or not self.path.exists():
             return
+        unfinished = getattr(spider, "unfinished_listings", set())
+        reread = unfinished & self.pending.keys()
+        finished = [row for key, row in self.pending.items() if key not in reread]
+        if reread:
+            self.stats.set_value("broadsheet/listings-to-reread", len(reread))
+            logger.info(
+                "%d feeds or sitemaps will be read in full next run: some of their "
+                "articles failed for reasons that may pass",
+                len(reread),
+            )
+        if not finished:
+            return
         db = Database(sqlite3.connect(self.path, timeout=30))
         try:
             with db.conn:
-                db["feed_state"].upsert_all(self.pending.values(), pk="url")
+                db["feed_state"].upsert_all(finished, pk="url")
         finally:
             db.close()
 

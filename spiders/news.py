@@ -7,7 +7,11 @@ It discovers article URLs and fetches them; it never parses an article's body. W
 feed or news sitemap says about an article (title, date, keywords, language) travels
 with the page as :class:`~pipeline.items.Hints`. Requests carry
 ``meta["broadsheet"]`` ("feed", "sitemap", "section" or "article") so that the
-downloader middlewares can treat listings and articles differently.
+downloader middlewares can treat listings and articles differently, and
+``meta["broadsheet_listings"]``, the listings that led to them. A listing one of whose
+articles failed for a reason that may pass (a timeout, a 5xx) is left in
+``unfinished_listings``: its validators are not remembered, so the next run reads it
+in full and requests those articles again.
 """
 
 from __future__ import annotations
@@ -42,10 +46,13 @@ from twisted.python.failure import Failure
 from pipeline.feeds import FeedError, Link, is_sitemap, parse_feed
 from pipeline.feeds import parse_sitemap as read_sitemap
 from pipeline.items import Hints, Page
+from pipeline.middlewares import listing_key
 from pipeline.sources import Source, SourceError, load_sources
 
 # Failures meaning "the host cannot be reached at all", as opposed to an answer.
 NETWORK_FAILURES = {"dns", "refused", "no-route", "connect", "tcp-timeout"}
+# Failures a later request would meet again; every other one may pass.
+LASTING_FAILURES = {"robots", "redirect-loop", "ignored"}
 
 
 class NewsSpider(Spider):
@@ -61,6 +68,7 @@ class NewsSpider(Spider):
         self.sitemap_max_age: timedelta | None = None
         self.network_failures = 0
         self.answered = False
+        self.unfinished_listings: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -108,7 +116,7 @@ class NewsSpider(Spider):
             meta={"broadsheet": kind, "handle_httpstatus_list": [304], **meta},
         )
 
-    def article(self, link: Link) -> Request | None:
+    def article(self, link: Link, listings: tuple[str, ...] = ()) -> Request | None:
         """A request for an article link, or None when the source does not want it."""
         host = urlsplit(link.url).hostname or ""
         if not self.source.allows(host):
@@ -122,7 +130,11 @@ class NewsSpider(Spider):
             link.url,
             callback=self.parse_article,
             errback=self.failed,
-            meta={"broadsheet": "article", "hints": link.hints},
+            meta={
+                "broadsheet": "article",
+                "hints": link.hints,
+                "broadsheet_listings": listings,
+            },
         )
 
     # -- callbacks ------------------------------------------------------------
@@ -140,7 +152,11 @@ class NewsSpider(Spider):
             else:
                 links = parse_feed(response.body, response.url)
                 self.count("links", len(links))
-                yield from filter(None, map(self.article, links))
+                listings = led_through(response)
+                for link in links:
+                    request = self.article(link, listings)
+                    if request:
+                        yield request
         except FeedError as error:
             self.count("unreadable-listing")
             self.logger.warning(
@@ -151,13 +167,19 @@ class NewsSpider(Spider):
         sitemap = read_sitemap(response.body, response.url)
         fresh = [link for link in sitemap.links if self.fresh(link)]
         self.count("stale-sitemap-links", len(sitemap.links) - len(fresh))
+        listings = led_through(response)
         if sitemap.kind == "index":
             for link in fresh:
                 if self.source.allows(urlsplit(link.url).hostname or ""):
-                    yield self.listing(link.url, "sitemap")
+                    yield self.listing(
+                        link.url, "sitemap", broadsheet_listings=listings
+                    )
             return
         self.count("links", len(fresh))
-        yield from filter(None, map(self.article, fresh))
+        for link in fresh:
+            request = self.article(link, listings)
+            if request:
+                yield request
 
     def parse_section(self, response: Response) -> Iterator[Request]:
         """A section page: its links that match the section's article pattern."""
@@ -167,13 +189,14 @@ class NewsSpider(Spider):
             return
         self.count("listings")
         pattern = re.compile(response.meta["pattern"])
+        listings = led_through(response)
         seen: set[str] = set()
         for href in response.css("a::attr(href)").getall():
             url = response.urljoin(href.strip()).split("#")[0]
             if url not in seen and pattern.search(url):
                 seen.add(url)
                 self.count("links")
-                request = self.article(Link(url))
+                request = self.article(Link(url), listings)
                 if request:
                     yield request
 
@@ -203,6 +226,8 @@ class NewsSpider(Spider):
             return  # an incremental or --limit skip, counted where it was decided
         reason = failure_reason(failure)
         self.count(f"failed/{reason}")
+        if may_pass(reason):
+            self.unfinished_listings.update(request.meta.get("broadsheet_listings", ()))
         if reason.startswith("http-"):
             self.answered = True
         level = "info" if reason == "robots" else "warning"
@@ -244,6 +269,24 @@ class NewsSpider(Spider):
 
     def count(self, key: str, value: int = 1) -> None:
         self.crawler.stats.inc_value(f"broadsheet/{key}", value)
+
+
+def led_through(response: Response) -> tuple[str, ...]:
+    """The listings that led to this listing's response, and the listing itself."""
+    return (
+        *response.meta.get("broadsheet_listings", ()),
+        listing_key(response.request),
+    )
+
+
+def may_pass(reason: str) -> bool:
+    """Whether a failure might not happen again: a timeout, a 5xx, a 429 may pass; a
+    404, a robots.txt refusal or a redirect loop will not."""
+    if reason in LASTING_FAILURES:
+        return False
+    if reason.startswith("http-4"):
+        return reason in {"http-408", "http-429"}
+    return True
 
 
 def seen_urls(response: Response) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ dynamic, to test a crawler's manners and failure handling:
 /news/withdrawn-story.html      404 (no such file)
 /news/flaky-power.html          500 the first time, then the article
 /news/busy-budget.html          429 with ``Retry-After: 1`` the first time
-/news/slow-report.html          answers after ``slow`` seconds (past the timeout)
+/news/slow-report.html          the article after ``slow`` seconds (past the timeout)
 /news/loop-a.html, loop-b.html  redirect to each other forever
 /news/old-port-story.html       301 to /news/port-expansion.html
 /news/budget-tables.html        binary bytes (a PDF) under an article URL
@@ -107,7 +107,7 @@ def _handler(site: SiteServer) -> type[BaseHTTPRequestHandler]:
                 return self.send(429, b"slow down", "text/plain", {"Retry-After": "1"})
             if path == "/news/slow-report.html":
                 time.sleep(site.slow)
-                return self.send(200, b"<p>too late</p>", "text/html")
+                return self.send(200, site.file(path) or b"", TYPES[".html"])
             if path == "/news/budget-tables.html":
                 return self.send(200, PDF, "application/pdf")
             if path == "/sitemaps/news.xml.gz":

@@ -14,12 +14,13 @@ from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
 from scrapy.http import HtmlResponse, Response, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
+from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
 from pipeline.items import Hints, Page
 from pipeline.middlewares import retry_after
 from pipeline.sources import SourceError
-from spiders.news import NewsSpider, failure_reason, seen_urls
+from spiders.news import NewsSpider, failure_reason, may_pass, seen_urls
 
 SITE = Path(__file__).parent / "site"
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
@@ -291,3 +292,63 @@ def test_retry_after_header() -> None:
     assert 25 <= retry_after(format_datetime(later, usegmt=True).encode()) <= 31
     earlier = datetime.now(UTC) - timedelta(seconds=30)
     assert retry_after(format_datetime(earlier, usegmt=True).encode()) == 0
+
+
+def failure_of(request: Request, reason: str) -> Failure:
+    """A failure of ``request`` that :func:`failure_reason` calls ``reason``."""
+    if reason.startswith("http-"):
+        answer = HtmlResponse(request.url, status=int(reason[5:]), request=request)
+        error: Exception = HttpError(answer, "Ignoring")
+    else:
+        error = {
+            "timeout": DownloadTimeoutError("took longer"),
+            "dns": DNSLookupError("no such host"),
+            "robots": IgnoreRequest("Forbidden by robots.txt"),
+            "redirect-loop": IgnoreRequest("max redirections reached"),
+        }[reason]
+    result = Failure(error)
+    result.request = request
+    assert failure_reason(result) == reason
+    return result
+
+
+@pytest.mark.parametrize(
+    ("reason", "passes"),
+    [
+        ("timeout", True),
+        ("http-500", True),
+        ("http-503", True),
+        ("http-429", True),
+        ("http-408", True),
+        ("dns", True),
+        ("http-404", False),
+        ("http-410", False),
+        ("http-403", False),
+        ("robots", False),
+        ("redirect-loop", False),
+    ],
+)
+def test_failures_that_may_pass_leave_their_listings_unfinished(
+    sources: Path, reason: str, passes: bool
+) -> None:
+    assert may_pass(reason) is passes
+    spider = make_spider(sources)
+    feed = xml_response(f"{BASE}/feeds/rss.xml", site_bytes("feeds/rss.xml"))
+    request = next(iter(spider.parse_listing(feed)))
+    assert request.meta["broadsheet_listings"] == (f"{BASE}/feeds/rss.xml",)
+    spider.failed(failure_of(request, reason))
+    assert spider.unfinished_listings == (
+        {f"{BASE}/feeds/rss.xml"} if passes else set()
+    )
+
+
+def test_articles_of_a_child_sitemap_name_the_index_too(sources: Path) -> None:
+    spider = make_spider(sources, BROADSHEET_SITEMAP_MAX_AGE=0)
+    index = xml_response(f"{BASE}/sitemap-index.xml", site_bytes("sitemap-index.xml"))
+    child = next(iter(spider.parse_listing(index)))
+    assert child.meta["broadsheet_listings"] == (f"{BASE}/sitemap-index.xml",)
+    url = child.url
+    body = gzip.compress(site_bytes("sitemaps/news.xml"))
+    response = Response(url=url, body=body, request=child)
+    article = next(iter(spider.parse_listing(response)))
+    assert article.meta["broadsheet_listings"] == (f"{BASE}/sitemap-index.xml", url)
