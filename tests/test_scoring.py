@@ -123,3 +123,23 @@ def test_the_harness_scores_what_a_replay_stored(tmp_path):
 
     missing = tmp_path / "missing.db"
     assert quality.main(["--corpus", str(tmp_path), "--stored", str(missing)]) == 2
+
+
+def test_title_sources_lists_every_title_the_page_offers():
+    from tests.benchmarks.quality import title_sources
+
+    page = b"""<html><head><title>Rains lash Mumbai | Business Standard</title>
+    <meta property="og:title" content="Rains lash Mumbai, trains halted">
+    <meta property="og:site_name" content="Business Standard">
+    <script type="application/ld+json">{"@type": "NewsArticle",
+      "headline": "Heavy rains lash Mumbai"}</script></head>
+    <body><h1>Logo</h1><h1>Rains  lash
+    Mumbai</h1><p>Text.</p></body></html>"""
+    offered = title_sources(page, "https://www.business-standard.com/a.html")
+    assert "Heavy rains lash Mumbai" in offered
+    assert "Rains lash Mumbai, trains halted" in offered
+    assert "Rains lash Mumbai | Business Standard" in offered
+    assert "Rains lash Mumbai" in offered  # the <h1>, and the <title> without its site
+    assert "Logo" in offered
+    assert "Mumbai floods" not in offered
+    assert title_sources(b"   ", "https://example.com/") == []

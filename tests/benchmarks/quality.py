@@ -8,8 +8,10 @@ For every page (``html/<id>.html.gz`` + ``expected/<id>.json``) it runs broadshe
 ``extract`` and, on the same bytes, plain ``trafilatura.extract`` (defaults),
 trafilatura with ``favor_precision=True``, newspaper4k and readability-lxml (each
 skipped with a note when it cannot be imported). It prints one table per ground-truth
-source and overall (see ``tests.benchmarks.scoring`` for the measures), the pages
-broadsheet fails on, and the time per page of broadsheet against plain trafilatura.
+source and overall (see ``tests.benchmarks.scoring`` for the measures), the title
+ceiling (how often the expected title is one of the titles the page itself offers, so
+that no choice among them can score higher), the pages broadsheet fails on, and the
+time per page of broadsheet against plain trafilatura.
 
 Any folder laid out like the corpus (``index.csv`` with ``id``, ``url``, ``html_file``,
 ``expected_file`` and ``page_type`` columns) can stand in for it. To score what a real
@@ -40,11 +42,13 @@ from lxml.html import fromstring
 from rich.console import Console
 from rich.table import Table
 
+from pipeline import metadata
 from pipeline.dedup import stored_article_id
 from pipeline.errors import Dropped
-from pipeline.extract import extract
+from pipeline.extract import decode_html, extract, parse_html
 from pipeline.items import Page
-from tests.benchmarks.scoring import Score, score
+from pipeline.jsonld import read_linked_data, text_value
+from tests.benchmarks.scoring import Score, same_title, score
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
@@ -69,6 +73,30 @@ def run_broadsheet(body: bytes, url: str) -> dict:
         "date": article.date,
         "authors": list(article.authors),
     }
+
+
+def title_sources(body: bytes, url: str) -> list[str]:
+    """Every title the page offers: JSON-LD headline, og:title, twitter:title, <title>
+    and each <h1>, both as given and with the site's names removed."""
+    try:
+        tree = parse_html(decode_html(body))
+    except Dropped:
+        return []
+    meta = metadata.Meta.of(tree)
+    linked = read_linked_data(tree)
+    names = metadata.site_names(meta, linked, url)
+    offered = [
+        text_value(linked.get("headline")),
+        meta.first("og:title"),
+        meta.first("twitter:title"),
+        tree.findtext(".//title"),
+        *(heading.text_content() for heading in tree.iter("h1")),
+    ]
+    found = []
+    for value in map(metadata.clean_text, offered):
+        if value:
+            found += [value, metadata.strip_site_name(value, names)]
+    return found
 
 
 def stored_runner(database: Path) -> Runner:
@@ -270,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     scores: dict[str, dict[str, list[Score]]] = {name: {} for name in systems}
     failures: list[tuple[str, list[str]]] = []
     non_articles: list[tuple[str, str | None]] = []
+    title_offered: list[bool] = []
     details = []
     pages = load_pages(args.corpus, args.limit, args.only)
     for row in pages:
@@ -280,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
         group = GROUPS.get(row["id"].split("__")[0].split("-")[0], "other")
         url = expected.get("url") or ""
         record = {"id": row["id"]}
+        if row["page_type"] == "article" and expected.get("title"):
+            offered = title_sources(body, url)
+            title_offered.append(any(same_title(expected["title"], t) for t in offered))
         for name, (runner, with_meta) in systems.items():
             repeat = args.repeat if name in {"broadsheet", "trafilatura"} else 1
             page_url = url
@@ -336,6 +368,14 @@ def main(argv: list[str] | None = None) -> int:
             end_section=True,
         )
     console.print(table)
+    if title_offered:
+        console.print(
+            f"\n[bold]Title ceiling[/]: the expected title is one of the titles the page "
+            f"offers (JSON-LD, og:, twitter:, <title>, <h1>; as given or without site "
+            f"names) on {sum(title_offered)} of {len(title_offered)} pages "
+            f"({100 * sum(title_offered) / len(title_offered):.1f}%): no choice among "
+            f"them scores higher."
+        )
 
     console.print("\n[bold]Non-articles[/] (should be dropped as not-article):")
     for page_id, reason in non_articles:
