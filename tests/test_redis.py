@@ -435,7 +435,7 @@ def test_two_crawlers_fetch_each_article_once_and_one_loader_stores_each_once(
         for _ in range(2)
     ]
     outputs = [c.communicate(timeout=120) for c in crawlers]
-    assert [c.returncode for c in crawlers] == [0, 0], outputs[0][1][-2000:]
+    assert [c.returncode for c in crawlers] == [0, 0], [e[-2000:] for _, e in outputs]
 
     hits = Counter(p for p in site.paths() if p.startswith("/news/"))
     assert len(hits) == ARTICLES
