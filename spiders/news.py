@@ -17,7 +17,7 @@ in full and requests those articles again.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -137,6 +137,14 @@ class NewsSpider(Spider):
             },
         )
 
+    def articles(self, links: Iterable[Link], listing: Response) -> Iterator[Request]:
+        """Requests for the links of a listing that the source wants."""
+        listings = led_through(listing)
+        for link in links:
+            request = self.article(link, listings)
+            if request:
+                yield request
+
     # -- callbacks ------------------------------------------------------------
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
@@ -152,11 +160,7 @@ class NewsSpider(Spider):
             else:
                 links = parse_feed(response.body, response.url)
                 self.count("links", len(links))
-                listings = led_through(response)
-                for link in links:
-                    request = self.article(link, listings)
-                    if request:
-                        yield request
+                yield from self.articles(links, response)
         except FeedError as error:
             self.count("unreadable-listing")
             self.logger.warning(
@@ -167,8 +171,8 @@ class NewsSpider(Spider):
         sitemap = read_sitemap(response.body, response.url)
         fresh = [link for link in sitemap.links if self.fresh(link)]
         self.count("stale-sitemap-links", len(sitemap.links) - len(fresh))
-        listings = led_through(response)
         if sitemap.kind == "index":
+            listings = led_through(response)
             for link in fresh:
                 if self.source.allows(urlsplit(link.url).hostname or ""):
                     yield self.listing(
@@ -176,10 +180,7 @@ class NewsSpider(Spider):
                     )
             return
         self.count("links", len(fresh))
-        for link in fresh:
-            request = self.article(link, listings)
-            if request:
-                yield request
+        yield from self.articles(fresh, response)
 
     def parse_section(self, response: Response) -> Iterator[Request]:
         """A section page: its links that match the section's article pattern."""
@@ -189,16 +190,13 @@ class NewsSpider(Spider):
             return
         self.count("listings")
         pattern = re.compile(response.meta["pattern"])
-        listings = led_through(response)
-        seen: set[str] = set()
+        links: dict[str, Link] = {}
         for href in response.css("a::attr(href)").getall():
             url = response.urljoin(href.strip()).split("#")[0]
-            if url not in seen and pattern.search(url):
-                seen.add(url)
-                self.count("links")
-                request = self.article(Link(url), listings)
-                if request:
-                    yield request
+            if url not in links and pattern.search(url):
+                links[url] = Link(url)
+        self.count("links", len(links))
+        yield from self.articles(links.values(), response)
 
     def parse_article(self, response: Response) -> Iterator[Page]:
         self.answered = True
