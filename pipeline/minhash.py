@@ -39,7 +39,7 @@ def sha1_hashes(values: Iterable[str]) -> np.ndarray:
     """datasketch's ``sha1_hash32``: the first 4 bytes of each SHA-1, little-endian."""
     sha1 = hashlib.sha1
     digests = b"".join([sha1(value.encode("utf-8")).digest()[:4] for value in values])
-    return np.frombuffer(digests, dtype="<u4").astype(np.uint32)
+    return np.frombuffer(digests, dtype="<u4").astype(np.uint32, copy=False)
 
 
 def _premix(hashes: np.ndarray) -> np.ndarray:
