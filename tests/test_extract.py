@@ -448,6 +448,32 @@ def test_figure_captions_inside_the_story_are_paragraphs():
     )
 
 
+def test_text_around_inline_icons_and_scripts_stays_in_its_paragraph():
+    inline = (
+        "<p>Shares rose <svg viewBox='0 0 8 8'><path d='M0 8L4 0L8 8z'/></svg> 2.1 per cent"
+        " on the day<script>track('budget')</script> the budget was read, <style>p{}</style>"
+        "brokers said.</p>"
+    )
+    article = extract(page(body=inline + BODY))
+    paragraph = article.text.split("\n\n")[0]
+    assert paragraph == (
+        "Shares rose 2.1 per cent on the day the budget was read, brokers said."
+    )
+    assert "track(" not in article.body_md
+
+
+def test_json_ld_article_body_survives_for_the_fallbacks():
+    # scripts are removed before trafilatura runs, but for JSON-LD, which its own
+    # baseline reads the articleBody from
+    ld = {
+        "@type": "NewsArticle",
+        "headline": "Budget day",
+        "articleBody": " ".join(SENTENCES * 3),
+    }
+    article = extract(page(body="<div></div>", ld=ld))
+    assert "Farmers' groups in Punjab and Haryana" in article.text
+
+
 def test_json_ld_article_body_repairs_a_teaser_extraction():
     full = " ".join(SENTENCES * 3)
     ld = {"@type": "NewsArticle", "headline": "Budget day", "articleBody": full}
