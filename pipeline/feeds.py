@@ -13,11 +13,9 @@ Nothing here does I/O: the spider hands in bytes and gets links back.
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import re
-import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -26,10 +24,10 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 from lxml import etree
 
+from pipeline import gzipped
 from pipeline.errors import BroadsheetError
 from pipeline.items import Hints
 
-GZIP_MAGIC = b"\x1f\x8b"
 MAX_UNZIPPED = 64 * 1024 * 1024  # bytes: Google's limit for a sitemap is 50 MB
 SITEMAP_ROOTS = {"urlset", "sitemapindex"}
 FEED_ROOTS = {"rss", "rdf", "feed"}
@@ -58,13 +56,12 @@ class Sitemap:
 
 def gunzip(body: bytes, limit: int = MAX_UNZIPPED) -> bytes:
     """The body itself, or its gunzipped bytes when it starts with the gzip magic."""
-    if not body.startswith(GZIP_MAGIC):
+    if not body.startswith(gzipped.GZIP_MAGIC):
         return body
     try:
-        with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
-            data = stream.read(limit + 1)
-    except (OSError, EOFError, zlib.error) as error:
-        raise FeedError(f"corrupt gzip data: {error}") from None
+        data = gzipped.decompress(body, limit)
+    except gzipped.GzipError as error:
+        raise FeedError(str(error)) from None
     if len(data) > limit:
         raise FeedError(f"more than {limit} bytes once unzipped")
     return data

@@ -11,7 +11,6 @@ a time, so memory does not grow with the number of pages.
 
 from __future__ import annotations
 
-import gzip
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from pipeline import gzipped
 from pipeline.errors import BroadsheetError
 from pipeline.items import Page
 
@@ -29,6 +29,8 @@ PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 WARC_SUFFIXES = (".warc", ".warc.gz")
 MANIFEST = "urls.tsv"
 MAX_BYTES = 64 * 1024 * 1024  # larger saved pages (or gzip bombs) are dropped, not read
+# deflate grows incompressible data by well under 1%: a larger .gz holds too much
+MAX_COMPRESSED = MAX_BYTES + MAX_BYTES // 100
 HEAD_BYTES = 256 * 1024
 CANONICAL = [
     re.compile(
@@ -112,14 +114,18 @@ def sniff_url(body: bytes) -> str | None:
     return None
 
 
-def _read_page_file(path: Path) -> bytes:
-    if path.name.lower().endswith(".gz"):
-        with gzip.open(path, "rb") as handle:
+def _read_page_file(path: Path) -> bytes | None:
+    """The page's bytes (gunzipped for ``.gz``), or None when there are more than
+    ``MAX_BYTES`` of them."""
+    with open(path, "rb") as handle:
+        if not path.name.lower().endswith(".gz"):
             body = handle.read(MAX_BYTES + 1)
-    else:
-        with open(path, "rb") as handle:
-            body = handle.read(MAX_BYTES + 1)
-    return body
+        else:
+            data = handle.read(MAX_COMPRESSED + 1)
+            if len(data) > MAX_COMPRESSED:
+                return None
+            body = gzipped.decompress(data, MAX_BYTES)
+    return None if len(body) > MAX_BYTES else body
 
 
 def _mtime(path: Path) -> str:
@@ -134,13 +140,13 @@ def pages_from_file(
     uri = path.resolve().as_uri()
     try:
         body = _read_page_file(path)
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, gzipped.GzipError) as error:
         yield Skipped(manifest.get(path.name, uri), source, f"unreadable: {error}")
         return
-    url = manifest.get(path.name) or sniff_url(body) or uri
-    if len(body) > MAX_BYTES:
-        yield Skipped(url, source, "too-large")
+    if body is None:
+        yield Skipped(manifest.get(path.name, uri), source, "too-large")
         return
+    url = manifest.get(path.name) or sniff_url(body) or uri
     seen = (uri,) if url != uri else ()
     yield Page(
         url=url, body=body, source=source, fetched_at=_mtime(path), seen_urls=seen

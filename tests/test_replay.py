@@ -12,6 +12,7 @@ from warcio.warcwriter import WARCWriter
 from pipeline.cli import cli
 from pipeline.normalize import check_document
 from pipeline.replay import (
+    MAX_BYTES,
     ReplayError,
     input_files,
     iter_pages,
@@ -243,6 +244,27 @@ def test_without_manifest_or_canonical_the_file_uri_is_used(tmp_path):
     page_file.write_text("<html><body><p>No link here.</p></body></html>")
     [page] = list(iter_pages([page_file], "news", lambda host: None))
     assert page.url == page_file.resolve().as_uri()
+
+
+def test_gzipped_pages_are_read_and_bombs_and_broken_files_are_skipped(tmp_path):
+    story = b"<html><body><p>Budget day in parliament.</p></body></html>"
+    (tmp_path / "story.html.gz").write_bytes(gzip.compress(story))
+    (tmp_path / "bomb.html.gz").write_bytes(gzip.compress(b" " * (MAX_BYTES + 1)))
+    (tmp_path / "cut.html.gz").write_bytes(gzip.compress(story)[:-12])
+    (tmp_path / "urls.tsv").write_text(
+        "story.html.gz\thttps://a.example/story\n"
+        "bomb.html.gz\thttps://a.example/bomb\n"
+        "cut.html.gz\thttps://a.example/cut\n"
+    )
+    read = {
+        item.url: item
+        for item in iter_pages(input_files([tmp_path]), "news", lambda host: None)
+    }
+    assert read["https://a.example/story"].body == story
+    assert read["https://a.example/bomb"].reason == "too-large"
+    assert read["https://a.example/cut"].reason.startswith(
+        "unreadable: corrupt gzip data: it ends"
+    )
 
 
 def test_sniff_url_reads_canonical_and_og_url_in_any_attribute_order():
