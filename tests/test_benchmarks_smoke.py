@@ -30,9 +30,18 @@ def run(main, capsys, *args: str) -> str:
 
 
 def test_replay_speed(capsys):
-    out = run(replay_speed.main, capsys, "--pages", "6", "--workers", "1")
-    assert "pages: 6; replay workers: 1; stored: {'articles': 5," in out
-    assert "ratio replay / bare:" in out
+    out = run(
+        replay_speed.main, capsys, "--pages", "6", "--workers", "1", "--rounds", "2"
+    )
+    assert (
+        "round 1 (bare first); pages: 6; replay workers: 1; stored: {'articles': 5,"
+        in out
+    )
+    assert (
+        "round 2 (replay first); pages: 6; replay workers: 1; stored: {'articles': 5,"
+        in out
+    )
+    assert "ratio replay / bare: median " in out
 
 
 @pytest.mark.slow

@@ -98,15 +98,20 @@ def read_bodies(folder: Path) -> list[tuple[str, bytes]]:
     return list(iter_bodies(folder))
 
 
-def sample_arguments(
-    description: str, pages: int, argv: list[str] | None = None
-) -> argparse.Namespace:
+def sample_parser(description: str, pages: int) -> argparse.ArgumentParser:
     """``--pages``, ``--workers`` and ``--corpus``: the options every sample benchmark takes."""
     parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=pages)
     parser.add_argument("--workers", type=int, help="default: one per usable core")
     parser.add_argument("--corpus", type=Path, help="default: ../shared/corpus")
-    return parser.parse_args(argv)
+    return parser
+
+
+def sample_arguments(
+    description: str, pages: int, argv: list[str] | None = None
+) -> argparse.Namespace:
+    """The options of :func:`sample_parser`, parsed."""
+    return sample_parser(description, pages).parse_args(argv)
 
 
 @contextmanager
