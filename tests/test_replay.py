@@ -1,5 +1,6 @@
 import gzip
 import io
+import os
 import shutil
 from pathlib import Path
 
@@ -265,6 +266,17 @@ def test_gzipped_pages_are_read_and_bombs_and_broken_files_are_skipped(tmp_path)
     assert read["https://a.example/cut"].reason.startswith(
         "unreadable: corrupt gzip data: it ends"
     )
+
+
+def test_a_gz_file_too_large_to_hold_a_page_within_the_limit_is_not_read(
+    tmp_path, monkeypatch
+):
+    import pipeline.replay
+
+    monkeypatch.setattr(pipeline.replay, "MAX_COMPRESSED", 100)
+    (tmp_path / "big.html.gz").write_bytes(gzip.compress(os.urandom(1000)))
+    [item] = iter_pages([tmp_path / "big.html.gz"], "news", lambda host: None)
+    assert item.reason == "too-large"
 
 
 def test_sniff_url_reads_canonical_and_og_url_in_any_attribute_order():
