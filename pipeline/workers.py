@@ -175,7 +175,8 @@ class ExtractPool:
         pages come in. The default, 16 a worker, is wide enough that a slow page at
         the head of the line (the slowest corpus pages take 20 times the median) or a
         pause of the storing process does not leave the other workers idle: it kept
-        both cores 2-3% busier than 4 a worker, for a few MB of pages held.
+        both cores 2-3% busier than 4 a worker, for about 11 MiB more at the peak of a
+        10,000-page replay.
         """
         window = window or max(4, 16 * self.workers)
         pending: deque[tuple[T, Future, Source | None]] = deque()

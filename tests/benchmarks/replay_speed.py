@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> None:
         "--rounds", type=int, default=3, help="pairs of runs, in alternating order"
     )
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     print_machine("replay_speed")
     workers = args.workers if args.workers is not None else usable_cores()
