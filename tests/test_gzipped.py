@@ -27,8 +27,8 @@ def test_decompresses_as_the_gzip_module_does(data):
 
 
 def test_stops_one_byte_past_the_limit():
-    bomb = gzip.compress(b"\0" * 50_000_000)  # 50 MB from about 50 KB
-    assert len(bomb) < 100_000
+    bomb = gzip.compress(b"\0" * 5_000_000)  # 5 MB from about 5 KB
+    assert len(bomb) < 10_000
     assert len(decompress(bomb, 1000)) == 1001
     assert len(decompress(gzip.compress(PAGE), len(PAGE))) == len(PAGE)
 
