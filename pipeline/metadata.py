@@ -21,7 +21,11 @@ from pipeline.jsonld import LinkedData, text_value
 # "Headline | Site", "Site » Section » Headline", "見出し ｜ サイト", "제목ㅣ사이트";
 # guillemets only between spaces, so that a «quoted» headline keeps its quotes
 SEPARATORS = re.compile(r"\s+[|\-–—:·•»«/｜]+\s+|\s*[|•｜ㅣ]\s*")
+# in a title with both « and » they quote ("« Il faut agir » | Le Monde")
+UNQUOTED_SEPARATORS = re.compile(r"\s+[|\-–—:·•/｜]+\s+|\s*[|•｜ㅣ]\s*")
 TRAILING_SEPARATOR = re.compile(r"\s+[|\-–—:·•»/｜]$")  # one, "Headline -"
+# a headline cut short by the publisher's template: "... for Hong Kong leader..."
+TRUNCATED = re.compile(r"\s*(?:\.\.\.|…)$")
 # what a title tag adds after the headline itself: " (Published 2016)", "：朝日新聞デジタル"
 TITLE_TAIL = re.compile(r"^(\s+\(|\s*[：｜])")
 SITE_PREFIX = re.compile(r"^([^:|]{2,30}):\s+")
@@ -164,6 +168,19 @@ def _only_site_name(text: str, names: list[str]) -> bool:
     return _squash(text) in {_squash(name) for name in names}
 
 
+def _quotes(title: str) -> bool:
+    """True when the title's guillemets are quotation marks, not separators."""
+    return "«" in title and "»" in title
+
+
+def _strip_trailing_separator(title: str) -> str:
+    """``title`` without a dangling separator ("Headline -"); a French closing
+    guillemet ("la « gravité de la situation »") is a quote, not a separator."""
+    if title.endswith("»") and _quotes(title):
+        return title
+    return TRAILING_SEPARATOR.sub("", title)
+
+
 def strip_site_name(title: str, names: list[str]) -> str:
     """Remove "| Site", "- Site", "Site: " parts that name the site from a title."""
     prefix = SITE_PREFIX.match(title)
@@ -173,10 +190,11 @@ def strip_site_name(title: str, names: list[str]) -> str:
         and len(title) > prefix.end() + 3
     ):
         title = title[prefix.end() :]
-    parts = SEPARATORS.split(title)
+    separators = UNQUOTED_SEPARATORS if _quotes(title) else SEPARATORS
+    parts = separators.split(title)
     if len(parts) < 2:
-        return TRAILING_SEPARATOR.sub("", title)
-    seps = SEPARATORS.findall(title)
+        return _strip_trailing_separator(title)
+    seps = separators.findall(title)
     while len(parts) > 1 and _is_site_name(parts[-1], names):
         parts.pop()
         seps.pop()
@@ -186,7 +204,7 @@ def strip_site_name(title: str, names: list[str]) -> str:
     out = parts[0]
     for sep, part in zip(seps, parts[1:], strict=True):
         out += sep + part
-    return TRAILING_SEPARATOR.sub("", out).strip()
+    return _strip_trailing_separator(out).strip()
 
 
 def _headings(tree: HtmlElement) -> list[str]:
@@ -224,7 +242,8 @@ def read_title(tree: HtmlElement, meta: Meta, linked: LinkedData, url: str) -> s
     Measured on the corpus, this order beats preferring the visible <h1>: headings
     carry kickers and logos more often than the structured titles carry SEO text.
     A structured title that is only the site's name is passed over; one that is the
-    <h1> plus a tail ("... (Published 2016)", "...：朝日新聞デジタル") gives the <h1>.
+    <h1> plus a tail ("... (Published 2016)", "...：朝日新聞デジタル") gives the <h1>;
+    one cut short with an ellipsis gives the page's whole headline, when it has one.
     """
     names = site_names(meta, linked, url)
     # application-name is sometimes the headline itself: not proof of a site's name
@@ -255,8 +274,29 @@ def read_title(tree: HtmlElement, meta: Meta, linked: LinkedData, url: str) -> s
                 SEPARATORS.match(tail) or (TITLE_TAIL.match(tail) and len(tail) <= 40)
             ):
                 return h1  # the heading plus a tail ("Headline - Section")
+        if TRUNCATED.search(title):
+            return _completed(title, [h1, *candidates], names)
         return title
     return ""
+
+
+def _completed(title: str, others: list[str], names: list[str]) -> str:
+    """A title cut short with an ellipsis, completed by another of the page's titles
+    that starts with the same words and goes on; otherwise the title as it is."""
+    stem = TRUNCATED.sub("", title)
+    if len(stem) < 10:
+        return title
+    for other in others:
+        whole = strip_site_name(other, names) if other else ""
+        rest = whole[len(stem) :].lstrip()
+        if (
+            whole.startswith(stem)
+            and rest
+            and not rest.startswith(("...", "…"))  # the same cut, and a site's name
+            and not TRUNCATED.search(whole)
+        ):
+            return whole
+    return title
 
 
 def date_strings(tree: HtmlElement, meta: Meta, linked: LinkedData) -> list[str]:

@@ -157,6 +157,12 @@ def test_title_falls_back_to_title_tag_without_site_name():
             "新聞をスクラップできる「ペン」",
         ),
         ("Rail replacement services -", ["nationalrail"], "Rail replacement services"),
+        (
+            "Binet met en garde Macron sur la « gravité de la situation »",
+            ["lemonde"],
+            "Binet met en garde Macron sur la « gravité de la situation »",
+        ),
+        ("« Il faut agir » | Le Monde", ["Le Monde"], "« Il faut agir »"),
     ],
 )
 def test_site_names_are_removed_from_titles(title, names, want):
@@ -226,6 +232,23 @@ def test_a_colon_in_the_og_title_after_the_h1_is_part_of_the_headline():
         )
     )
     assert article.title == "Lust for Youth: Lust for Youth"
+
+
+@pytest.mark.parametrize("ellipsis", ["...", "…", " …"])
+def test_a_headline_cut_short_is_completed_by_the_page_s_whole_headline(ellipsis):
+    headline = "Tsai's political playbook should be essential reading for Carrie Lam"
+    head = f'<meta property="og:title" content="{headline[:50]}{ellipsis}">'
+    article = extract(
+        titled_page(f"{headline} | South China Morning Post", [headline], head)
+    )
+    assert article.title == headline
+
+
+def test_a_headline_that_ends_in_an_ellipsis_keeps_it_when_nothing_completes_it():
+    headline = "And then the lights went out..."
+    head = f'<meta property="og:title" content="{headline}">'
+    article = extract(titled_page(f"{headline} | The Times", [headline], head))
+    assert article.title == headline
 
 
 def test_invisible_characters_are_removed_from_titles():
