@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from pipeline.htmlmd import Block
+from pipeline.metadata import TEXT_DATE
 
 MAX_WORDS = 30
 SOCIAL = (
@@ -33,6 +34,7 @@ FURNITURE = re.compile(
     r"(first published|published|updated|last updated)\s*(on|at)?\s*:?\s*\S.{0,40}$|"
     r"(tags?|topics?|related( topics| stories| articles)?)\s*:|"
     r"trending( now| stories)?\s*$|recommended( for you| stories)?\s*$|"
+    r"((skip|jump) to (the )?)?(main )?(content|navigation|article|story)\W*$|"
     rf"{SOCIAL}(\W*{SOCIAL})+\W*$"
     r")",
     re.I,
@@ -41,6 +43,7 @@ FURNITURE = re.compile(
 
 CAPTION = re.compile(
     r"^\W*(file )?(photo|image|picture|pic|representational image)\b|"
+    r"^\W*(illustration|graphic|video)s?\s*(by\b|:)|^\W*(courtesy|credits?\s*:)|"
     r"[(\[](reuters|ap|afp|pti|ani|ians|getty images|file|(photo|image|picture)[^)\]]*)[)\]]\W*$",
     re.I,
 )
@@ -49,7 +52,7 @@ CAPTION = re.compile(
 LINK_ITEM = re.compile(r"^\s*(-|\d+\.) \[[^\]]*\]\([^)]*\)\s*$")
 
 
-LINK_ONLY = re.compile(r"^(\**\[[^\]]*\]\([^)]*\)\**\s*)+$")
+LINK_ONLY = re.compile(r"^(\**\[[^\]]*\]\([^)]*\)\**[\s,;|·•]*)+$")
 
 
 def _words(text: str) -> list[str]:
@@ -80,6 +83,17 @@ def is_lead_caption(block: Block, captions: set[str]) -> bool:
     return block.text.strip() in captions or bool(CAPTION.search(block.text))
 
 
+def is_dateline(block: Block) -> bool:
+    """True for a line that is only a date ("26 Sep 2011", "Monday, April 7, 2009")."""
+    if block.kind != "p" or len(block.text.split()) > 8:
+        return False
+    found = TEXT_DATE.search(block.text)
+    if not found:
+        return False
+    rest = block.text[: found.start()] + block.text[found.end() :]
+    return len(re.findall(r"[^\W\d_]+", rest)) <= 2  # a weekday, a time zone
+
+
 def is_link_list(block: Block) -> bool:
     """True for a list of bare links (breadcrumbs, related stories): the last item may be text."""
     if block.kind != "list":
@@ -106,6 +120,8 @@ def remove_furniture(
         is_headline(kept[0], title)
         or is_lead_caption(kept[0], captions)
         or is_link_list(kept[0])
+        or LINK_ONLY.match(kept[0].md)  # tags and section links above the story
+        or is_dateline(kept[0])
         or (kept[0].kind == "list" and len(kept[0].text.split()) <= 4)
     ):
         kept.pop(0)

@@ -457,6 +457,30 @@ def test_body_markdown_keeps_structure_and_drops_furniture():
     assert "\n\n" in text
 
 
+@pytest.mark.parametrize(
+    "above",
+    [
+        "<p><a href='/india'>India</a></p><h2>Budget day</h2>",  # section, then headline
+        "<p><a href='/tag/tax'>Tax</a>, <a href='/tag/budget'>Budget</a>,"
+        " <a href='/tag/parliament'>Parliament</a>,</p>",  # a tag list
+        "<p>Skip to main content</p>",
+        "<p>Main Content</p>",
+        "<p>Saturday, 1 Feb 2025</p>",  # a date line
+        "<p>Illustration by Mike Nudelman</p>",
+        "<p>Courtesy Press Information Bureau</p>",
+    ],
+)
+def test_furniture_above_the_story_is_dropped(above):
+    article = extract(page(body=above + BODY))
+    assert article.text.split("\n\n")[0] == f"{SENTENCES[0]} {SENTENCES[0]}"
+
+
+def test_a_paragraph_that_starts_with_a_date_is_story():
+    first = "1 Feb 2025 will be remembered as the day the deficit target was met."
+    article = extract(page(body=f"<p>{first}</p>" + BODY))
+    assert article.text.split("\n\n")[0] == first
+
+
 def test_figure_captions_inside_the_story_are_paragraphs():
     figure = (
         "<figure><img src='/a.jpg'><figcaption>Farmers at a protest site near the Shambhu border on Friday."
