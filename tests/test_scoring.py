@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.benchmarks.scoring import date_match, prf, same_title
+from tests.benchmarks.scoring import date_match, prf, same_title, title_miss
 
 
 @pytest.mark.parametrize(
@@ -143,3 +143,50 @@ def test_title_sources_lists_every_title_the_page_offers():
     assert "Logo" in offered
     assert "Mumbai floods" not in offered
     assert title_sources(b"   ", "https://example.com/") == []
+
+
+@pytest.mark.parametrize(
+    ("expected", "got", "offered", "kind"),
+    [
+        (
+            "How to Build a Terrarium | eHow",
+            "How to Build a Terrarium",
+            True,
+            "site suffix",
+        ),
+        ("Mozilla - Wikipedia", "Mozilla", True, "site suffix"),
+        (
+            "AUF DEN SPUREN VON RAFAEL NADAL",
+            "Auf den Spuren von Rafael Nadal",
+            False,
+            "quotes or case",
+        ),
+        (
+            "Kohberger's Defense Lawyers",
+            "Kohberger’s Defense Lawyers",
+            True,
+            "quotes or case",
+        ),
+        (
+            "Judy Lybke, ganz und gar nicht eigenartig",
+            "Neue Leipziger Schule: Judy Lybke, ganz und gar nicht eigenartig",
+            True,
+            "kicker",
+        ),
+        (
+            "Coronavirus: New York ramps up burials",
+            "New York ramps up burials",
+            True,
+            "kicker",
+        ),
+        (
+            "I, Too, Sing America",
+            "The National Museum of African American History",
+            True,
+            "another title",
+        ),
+        ("Downloading Python", "BeginnersGuide/Download", False, "absent"),
+    ],
+)
+def test_title_misses_are_told_apart(expected, got, offered, kind):
+    assert title_miss(expected, got, offered) == kind

@@ -48,7 +48,7 @@ from pipeline.errors import Dropped
 from pipeline.extract import decode_html, extract, parse_html
 from pipeline.items import Page
 from pipeline.jsonld import read_linked_data, text_value
-from tests.benchmarks.scoring import Score, same_title, score
+from tests.benchmarks.scoring import TITLE_MISSES, Score, same_title, score, title_miss
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
@@ -299,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[tuple[str, list[str]]] = []
     non_articles: list[tuple[str, str | None]] = []
     title_offered: list[bool] = []
+    title_misses: dict[str, int] = {}
     details = []
     pages = load_pages(args.corpus, args.limit, args.only)
     for row in pages:
@@ -309,9 +310,12 @@ def main(argv: list[str] | None = None) -> int:
         group = GROUPS.get(row["id"].split("__")[0].split("-")[0], "other")
         url = expected.get("url") or ""
         record = {"id": row["id"]}
+        offered = False
         if row["page_type"] == "article" and expected.get("title"):
-            offered = title_sources(body, url)
-            title_offered.append(any(same_title(expected["title"], t) for t in offered))
+            offered = any(
+                same_title(expected["title"], t) for t in title_sources(body, url)
+            )
+            title_offered.append(offered)
         for name, (runner, with_meta) in systems.items():
             repeat = args.repeat if name in {"broadsheet", "trafilatura"} else 1
             page_url = url
@@ -334,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 if page_score.failures:
                     failures.append((row["id"], page_score.failures))
+                if page_score.title is False:
+                    kind = title_miss(expected["title"], result.get("title"), offered)
+                    title_misses[kind] = title_misses.get(kind, 0) + 1
                 record["failures"] = page_score.failures
         details.append(record)
 
@@ -376,6 +383,13 @@ def main(argv: list[str] | None = None) -> int:
             f"({100 * sum(title_offered) / len(title_offered):.1f}%): no choice among "
             f"them scores higher."
         )
+    if title_misses:
+        console.print(
+            f"\n[bold]broadsheet's title misses[/] ({sum(title_misses.values())}):"
+        )
+        for kind, meaning in TITLE_MISSES.items():
+            if title_misses.get(kind):
+                console.print(f"  {title_misses[kind]:4d}  {kind}: {meaning}")
 
     console.print("\n[bold]Non-articles[/] (should be dropped as not-article):")
     for page_id, reason in non_articles:

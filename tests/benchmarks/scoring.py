@@ -54,6 +54,37 @@ def same_title(expected: str, got: str) -> bool:
     return norm(expected) == norm(got)
 
 
+QUOTES = str.maketrans({c: "'" for c in "‘’‚′`´"} | {c: '"' for c in "“”„«»″"})
+# what a title tag adds after a headline: " | Site", " - Section", "--Site", "_Site"
+TITLE_SUFFIX = re.compile(r"^(\s*[|\-–—:·•»/｜_]+\s*|\s+[(\[]|\s*[：])")
+TITLE_MISSES = {
+    "absent": "the expected title is nowhere on the page",
+    "site suffix": "the expected title keeps a site or section name after the headline",
+    "quotes or case": "only quotes or letter case differ",
+    "kicker": "one is the other with a kicker or tail ('Kicker: Headline')",
+    "another title": "another of the titles the page offers",
+}
+
+
+def title_miss(expected: str, got: str, offered: bool) -> str:
+    """Which kind of :data:`TITLE_MISSES` a title that does not match is."""
+
+    def norm(value: str) -> str:
+        value = unicodedata.normalize("NFKC", value or "").translate(QUOTES)
+        return re.sub(r"\s+", " ", value).strip().casefold()
+
+    want, have = norm(expected), norm(got)
+    if want == have:
+        return "quotes or case"
+    if not offered:
+        return "absent"
+    if have and want.startswith(have) and TITLE_SUFFIX.match(want[len(have) :]):
+        return "site suffix"
+    if have and (want in have or have in want):
+        return "kicker"
+    return "another title"
+
+
 def _parse(value: str | None) -> tuple[datetime | None, bool]:
     """(datetime, has_time) or (None, False)."""
     if not value:
