@@ -4,6 +4,7 @@ Figures are not checked (benchmarks are not tests); what each script prints is.
 The pages are the replay fixtures, never the development corpus.
 """
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,11 @@ import pytest
 from tests.benchmarks import (
     competitors,
     crawl_speed,
+    goose_fixtures,
     load,
     memory,
     profile_replay,
+    quality,
     recrawl,
     replay_speed,
 )
@@ -82,3 +85,74 @@ def test_profile_replay(capsys):
     out = run(profile_replay.main, capsys, "--pages", "3")
     assert "## extraction, self time" in out
     assert "## store, self time" in out
+
+
+STORY = [
+    "The state election commission announced on Monday that polling for the civic"
+    " bodies will be held in three phases starting next month.",
+    "Officials said more than four million voters were eligible and that every booth"
+    " would have electronic voting machines with paper trails.",
+    "Opposition parties welcomed the schedule but asked for more polling stations in"
+    " the hill districts, where voters walk for hours.",
+]
+
+
+def goose_fixture(folder: Path, name: str, html: str, expected: dict) -> None:
+    (folder / f"test_{name}.html").write_text(html, encoding="utf-8")
+    (folder / f"test_{name}.json").write_text(
+        json.dumps({"url": expected.get("final_url", ""), "expected": expected}),
+        encoding="utf-8",
+    )
+
+
+def test_goose_fixtures_become_a_corpus_the_harness_scores(tmp_path, capsys):
+    fixtures, out = tmp_path / "fixtures", tmp_path / "trial"
+    fixtures.mkdir()
+    paragraphs = "".join(f"<p>{p}</p>" for p in STORY)
+    goose_fixture(
+        fixtures,
+        "civic",
+        "<html><head><title>Civic polls in three phases | Example Times</title></head>"
+        f"<body><nav><a href='/'>Home</a></nav><article><h1>Civic polls in three phases"
+        f"</h1>{paragraphs}</article></body></html>",
+        {
+            "final_url": "https://example.org/civic-polls",
+            "title": "Civic polls in three phases",
+            "cleaned_text": "\n\n".join(STORY[:2]),
+        },
+    )
+    goose_fixture(fixtures, "plain", STORY[0], {"cleaned_text": STORY[0]})
+    goose_fixture(fixtures, "video", "<html><body><video></video></body></html>", {})
+    goose_fixture(
+        fixtures,
+        "seen",
+        f"<html><body>{paragraphs}</body></html>",
+        {"final_url": "http://example.org/seen/", "cleaned_text": STORY[0]},
+    )
+    development = tmp_path / "development"
+    development.mkdir()
+    (development / "index.csv").write_text(
+        "id,url\nx,https://example.org/seen\n", encoding="utf-8"
+    )
+
+    assert (
+        goose_fixtures.main([str(fixtures), str(out), "--exclude", str(development)])
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "wrote 1 page(s)" in printed
+    assert "plain: plain text, not an HTML page" in printed
+    assert "video: no expected text" in printed
+    assert "seen: already in the development corpus" in printed
+    expected = json.loads((out / "expected" / "goose__civic.json").read_text())
+    assert expected["body_first_words"].split() == STORY[0].split()[:20]
+    assert expected["body_must_contain"] == STORY[:2]
+
+    results = tmp_path / "results.json"
+    quality.main(
+        ["--corpus", str(out), "--systems", "trafilatura", "--json", str(results)]
+    )
+    (page,) = json.loads(results.read_text())
+    assert page["id"] == "goose__civic"
+    assert page["broadsheet"]["title"] == "Civic polls in three phases"
+    assert not page.get("failures")  # the first words, both paragraphs and the title
