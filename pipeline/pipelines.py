@@ -22,7 +22,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from scrapy.http import Response
+from scrapy.http import Request, Response
 from scrapy.logformatter import LogFormatter as ScrapyLogFormatter
 from scrapy.logformatter import LogFormatterResult
 from twisted.python.failure import Failure
@@ -114,7 +114,11 @@ class Store:
         self.run_id = settings.get("BROADSHEET_RUN_ID") or utc_now()
         self.started = utc_now()
         self.store: store_module.Store | None = None
+        # (article URL, the URLs that redirected to it) when the scheduler refused the
+        # redirect because the article was already requested in this run
+        self.redirects: list[tuple[str, list[str]]] = []
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.redirected, signal=signals.request_dropped)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Store:
@@ -140,10 +144,21 @@ class Store:
         log.info("%s: %s", outcome.kind, item.url)
         return item
 
+    def redirected(self, request: Request) -> None:
+        """A redirect to an article this run already requested, refused as seen: the
+        URLs that led to it are recorded at the end of the run, when it is stored."""
+        chain = request.meta.get("redirect_urls") or []
+        if request.meta.get("broadsheet") == "article" and chain:
+            if request.url not in chain:  # a loop is a failure, counted by the spider
+                self.redirects.append((request.url, list(chain)))
+
     def closed(self, spider: Spider, reason: str) -> None:
         """The run's row in ``crawls``, its printed summary, and the store released."""
         if self.store is None:
             return
+        for url, chain in self.redirects:
+            self.store.add_aliases(url, chain)
+        self.redirects.clear()
         name = getattr(getattr(spider, "source", None), "name", spider.name)
         stats = self.crawler.stats
         run = run_stats(name, stats.get_stats(), reason, self.command, self.started)

@@ -146,6 +146,21 @@ class Store:
 
     # -- the decision --------------------------------------------------------
 
+    def add_aliases(self, url: str, aliases: Iterable[str]) -> bool:
+        """Record ``aliases`` (URLs that redirected to ``url``) as URLs of the article
+        stored under ``url``; False, and nothing written, when none is stored there."""
+        try:
+            article_id = stored_article_id(self.db.conn, url)
+            if article_id is None:
+                return False
+            with transaction(self.db):
+                self._add_urls(article_id, [u for u in aliases if u], utc_now())
+        except sqlite3.OperationalError as error:
+            raise StoreError(
+                f"cannot write to {self.output / DB_NAME}: {error}"
+            ) from None
+        return True
+
     def prepare(self, article: Article) -> Article:
         """The article as it is stored: canonical URL, clean body, summary filled in."""
         url = canonical_url(article.url)

@@ -253,6 +253,37 @@ def test_refresh_fetches_stored_articles_again(
     assert [r["unchanged"] for r in crawls(tmp_path / "output")] == [0, 0, 3]
 
 
+def test_a_redirect_to_an_article_already_requested_is_recorded(
+    site: SiteServer, tmp_path: Path
+) -> None:
+    """The feed lists the story, then an old URL that redirects to it: the redirect is
+    refused as already seen, and the old URL is still the story's, so that the next
+    run requests neither."""
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        f'[[source]]\nname = "ledger"\ndomains = ["127.0.0.1"]\n'
+        f'feeds = ["{site.base}/feeds/moved.xml"]\n'
+    )
+    args = ["--sources", str(sources), "--output", str(tmp_path / "output")]
+    site.clear()
+    result = run(args)
+    assert result.returncode == 0, result.stderr
+    assert article_paths(site).count("/news/port-expansion.html") == 1
+    assert "/news/old-port-story.html" in article_paths(site)
+    db = Database(tmp_path / "output" / "broadsheet.db")
+    (story,) = db.query("select id, url from articles")
+    assert story["url"].endswith("/news/port-expansion.html")
+    (owner,) = db.query(
+        "select article_id from urls where url = ?",
+        [f"{site.base}/news/old-port-story.html"],
+    )
+    assert owner["article_id"] == story["id"]
+
+    site.clear()
+    assert run(args).returncode == 0
+    assert article_paths(site) == []
+
+
 def test_recorded_crawl_holds_the_article_responses(
     site: SiteServer, tmp_path: Path
 ) -> None:

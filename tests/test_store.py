@@ -260,6 +260,17 @@ def test_known_matches_every_variant(store):
     assert not store.known("https://www.business-standard.com/other-125.html")
 
 
+def test_urls_that_redirected_to_a_stored_article_become_its_own(store):
+    old = "https://www.business-standard.com/article/rana-surrender-talks.html"
+    assert not store.add_aliases(old.replace("rana", "other"), [old])  # nothing there
+    assert not store.known(old)
+    store.add(article())
+    assert store.add_aliases(URL + "?utm_source=feed", [old])
+    assert store.known(old)
+    (owner,) = store.db.execute("select article_id from urls where url = ?", [old])
+    assert owner[0] == store.db.execute("select id from articles").fetchone()[0]
+
+
 def test_files_stay_inside_the_content_folder(store):
     hostile = replace(
         article(),
