@@ -85,6 +85,7 @@ def test_profile_replay(capsys):
     out = run(profile_replay.main, capsys, "--pages", "3")
     assert "## extraction, self time" in out
     assert "## store, self time" in out
+    assert "ms/article (without the profiler: " in out
 
 
 STORY = [
