@@ -35,6 +35,7 @@ FURNITURE = re.compile(
     r"(tags?|topics?|related( topics| stories| articles)?)\s*:|"
     r"trending( now| stories)?\s*$|recommended( for you| stories)?\s*$|"
     r"((skip|jump) to (the )?)?(main )?(content|navigation|article|story)\W*$|"
+    r"(supported|presented|sponsored) by\W*$|"
     rf"{SOCIAL}(\W*{SOCIAL})+\W*$"
     r")",
     re.I,
@@ -43,7 +44,8 @@ FURNITURE = re.compile(
 
 CAPTION = re.compile(
     r"^\W*(file )?(photo|image|picture|pic|representational image)\b|"
-    r"^\W*(illustration|graphic|video)s?\s*(by\b|:)|^\W*(courtesy|credits?\s*:)|"
+    r"^\W*(illustration|graphic|video)s?\s*(by\b|:)|^\W*courtesy\b|"
+    r"^\W*credits?\s*(:|\.\.\.|…)|"
     r"[(\[](reuters|ap|afp|pti|ani|ians|getty images|file|(photo|image|picture)[^)\]]*)[)\]]\W*$",
     re.I,
 )
@@ -83,15 +85,35 @@ def is_lead_caption(block: Block, captions: set[str]) -> bool:
     return block.text.strip() in captions or bool(CAPTION.search(block.text))
 
 
+# "11/28/2016", "28.11.16": only for telling a date line, never read as a date
+NUMERIC_DATE = re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")
+
+
 def is_dateline(block: Block) -> bool:
-    """True for a line that is only a date ("26 Sep 2011", "Monday, April 7, 2009")."""
-    if block.kind != "p" or len(block.text.split()) > 8:
+    """True for a line that is only a date ("26 Sep 2011", "Monday, April 7, 2009",
+    "11/28/2016 11:00 AM PT")."""
+    if block.kind not in {"p", "head"} or len(block.text.split()) > 8:
         return False
-    found = TEXT_DATE.search(block.text)
+    found = TEXT_DATE.search(block.text) or NUMERIC_DATE.search(block.text)
     if not found:
         return False
     rest = block.text[: found.start()] + block.text[found.end() :]
     return len(re.findall(r"[^\W\d_]+", rest)) <= 2  # a weekday, a time zone
+
+
+def is_byline(block: Block, authors: tuple[str, ...]) -> bool:
+    """True for a short line that names one of the authors ("By Daniel Bader | last
+    updated"), judged only above the story."""
+    if not authors or block.kind not in {"p", "head"}:
+        return False
+    text = " ".join(_words(block.text))
+    if len(text.split()) > 12 or block.text.rstrip().endswith((".", "!", "?", "。")):
+        return False  # a sentence that names the author is story
+    return any(
+        re.search(rf"\b{re.escape(' '.join(_words(name)))}\b", text)
+        for name in authors
+        if _words(name)
+    )
 
 
 def is_link_list(block: Block) -> bool:
@@ -106,10 +128,14 @@ def is_link_list(block: Block) -> bool:
 
 
 def remove_furniture(
-    blocks: list[Block], title: str, captions: set[str] | None = None
+    blocks: list[Block],
+    title: str,
+    captions: set[str] | None = None,
+    authors: tuple[str, ...] = (),
 ) -> list[Block]:
-    """Blocks without furniture; without the headline, lead-image caption, breadcrumbs
-    or share buttons on top; without lists or lines of bare links at the end.
+    """Blocks without furniture; without the headline, byline, date line, lead-image
+    caption, breadcrumbs, section and tag links or share buttons on top; without lists
+    or lines of bare links at the end.
 
     Captions inside the story stay, as paragraphs of their own, and so do links
     introduced by text ("ALSO READ: <link>").
@@ -122,6 +148,7 @@ def remove_furniture(
         or is_link_list(kept[0])
         or LINK_ONLY.match(kept[0].md)  # tags and section links above the story
         or is_dateline(kept[0])
+        or is_byline(kept[0], authors)
         or (kept[0].kind == "list" and len(kept[0].text.split()) <= 4)
     ):
         kept.pop(0)

@@ -30,8 +30,9 @@ is handed to trafilatura for the body (trafilatura copies it before cleaning). S
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import htmldate
 import lxml.html
@@ -215,12 +216,11 @@ def lift_captions(tree: HtmlElement) -> set[str]:
 def _run_trafilatura(
     tree: HtmlElement,
     url: str,
-    title: str,
-    captions: set[str],
+    clean: Callable[[list[Block]], list[Block]],
     recall: bool = False,
     fast: bool = False,
 ) -> tuple[list[Block], etree._Element | None]:
-    """trafilatura's body as blocks with furniture removed, and its tree."""
+    """trafilatura's body as blocks, ``clean`` of furniture, and its tree."""
     try:
         # no URL: trafilatura's link resolution sends "#notes" and "dir/" to the site's
         # root; htmlmd resolves links against the page itself, as browsers do
@@ -231,8 +231,7 @@ def _run_trafilatura(
         raise Dropped("broken-html", str(error)[:200]) from None
     if document is None or document.body is None:
         return [], None
-    blocks = remove_furniture(to_blocks(document.body, url), title, captions)
-    return blocks, document.body
+    return clean(to_blocks(document.body, url)), document.body
 
 
 def _flat(body: etree._Element | None) -> bool:
@@ -241,21 +240,27 @@ def _flat(body: etree._Element | None) -> bool:
 
 
 def extract_body(
-    tree: HtmlElement, url: str, title: str, linked: LinkedData
+    tree: HtmlElement,
+    url: str,
+    title: str,
+    linked: LinkedData,
+    authors: tuple[str, ...] = (),
 ) -> tuple[list[Block], etree._Element | None]:
     """Body blocks (furniture removed, articleBody checked) and trafilatura's tree."""
-    captions = lift_captions(tree)
-    blocks, body = _run_trafilatura(tree, url, title, captions, fast=True)
+    clean = partial(
+        remove_furniture, title=title, captions=lift_captions(tree), authors=authors
+    )
+    blocks, body = _run_trafilatura(tree, url, clean, fast=True)
     fast_words = count_words(" ".join(b.text for b in blocks))
     if fast_words < FALLBACK_BELOW_WORDS or _flat(body):
-        blocks, body = _run_trafilatura(tree, url, title, captions)
+        blocks, body = _run_trafilatura(tree, url, clean)
     reference = articlebody.article_body(linked.get("articleBody"))
     if reference is None:
         return blocks, body
     text = " ".join(b.text for b in blocks)
     if articlebody.coverage(reference, text) >= articlebody.GOOD_COVERAGE:
         return blocks, body
-    retry_blocks, retry_body = _run_trafilatura(tree, url, title, captions, recall=True)
+    retry_blocks, retry_body = _run_trafilatura(tree, url, clean, recall=True)
     if retry_body is not None:
         retry_text = " ".join(b.text for b in retry_blocks)
         if articlebody.coverage(reference, retry_text) >= articlebody.RETRY_COVERAGE:
@@ -388,7 +393,7 @@ def extract(
 
     drop_inert(tree)
     work = apply_overrides(tree, source)
-    blocks, body = extract_body(work, url, title, linked)
+    blocks, body = extract_body(work, url, title, linked, authors)
     body_md, text = join_blocks(blocks)
     words = count_words(text)
     pagekind.check_after(meta, linked, words, body, url)

@@ -457,6 +457,12 @@ def test_body_markdown_keeps_structure_and_drops_furniture():
     assert "\n\n" in text
 
 
+BY_ASHA_RAO = {
+    "@type": "NewsArticle",
+    "author": {"@type": "Person", "name": "Asha Rao"},
+}
+
+
 @pytest.mark.parametrize(
     "above",
     [
@@ -468,11 +474,22 @@ def test_body_markdown_keeps_structure_and_drops_furniture():
         "<p>Saturday, 1 Feb 2025</p>",  # a date line
         "<p>Illustration by Mike Nudelman</p>",
         "<p>Courtesy Press Information Bureau</p>",
+        "<p>Credit...Ed Murray/NJ Advance Media</p>",
+        "<p>Supported by</p>",
+        "<h5>11/28/2016 11:00 AM PT</h5>",
+        "<p>By <a href='/author/asha-rao'>Asha Rao</a> | last updated</p>",  # a byline
     ],
 )
 def test_furniture_above_the_story_is_dropped(above):
-    article = extract(page(body=above + BODY))
+    article = extract(page(body=above + BODY, ld=BY_ASHA_RAO))
+    assert article.authors == ("Asha Rao",)
     assert article.text.split("\n\n")[0] == f"{SENTENCES[0]} {SENTENCES[0]}"
+
+
+def test_a_first_sentence_that_names_the_author_is_story():
+    first = "Asha Rao watched the speech from the press gallery."
+    article = extract(page(body=f"<p>{first}</p>" + BODY, ld=BY_ASHA_RAO))
+    assert article.text.split("\n\n")[0] == first
 
 
 def test_a_paragraph_that_starts_with_a_date_is_story():
