@@ -1,8 +1,11 @@
 """Author names from JSON-LD, meta tags and visible bylines, cleaned and deduplicated.
 
-Cleaning removes "By", roles ("Staff Writer", "Correspondent" ...), dates and times
-that bylines carry, e-mail addresses, URLs and names of the site itself, splits
-"A and B" / "A, B" / "A & B", and keeps the first spelling of each name.
+Cleaning removes "By" and labels such as "Author:", roles ("Staff Writer",
+"Correspondent" ...), dates and times that bylines carry, trailing initials in
+parentheses, e-mail addresses, URLs and names of the site itself; photo credits,
+profile links, placeholders and academic degrees are not names. It splits "A and B" /
+"A, B" / "A & B", and keeps the first spelling of each name ("sophie-foster" is
+"Sophie Foster").
 """
 
 from __future__ import annotations
@@ -15,7 +18,11 @@ from lxml.html import HtmlElement
 from pipeline.jsonld import LinkedData, names
 from pipeline.metadata import Meta
 
-BY = re.compile(r"^\s*(written\s+|reported\s+|posted\s+|edited\s+)?by[:\s]+", re.I)
+BY = re.compile(
+    r"^\s*((written\s+|reported\s+|posted\s+|edited\s+)?by[:\s]+|"
+    r"(authors?|autor(en|es|i)?|auteurs?|text|texto|von|par|por)\s*:\s*)",
+    re.I,
+)
 SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\by\b|\bet\b|\|| / )\s*", re.I)
 ROLE = re.compile(
     r"\b(staff|senior|chief|special|political|foreign|deputy|associate|contributing)?\s*"
@@ -23,9 +30,20 @@ ROLE = re.compile(
     r"photographer|producer|desk|bureau|team|staff)\b.*$",
     re.I,
 )
+MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 NOISE = re.compile(
     r"(https?://\S+|\S+@\S+|\bupdated\b.*$|\bpublished\b.*$|\d{1,2}:\d{2}.*$|"
-    r"\b(19|20)\d{2}\b.*$|\bfor\b\s.*$|\bin\b\s.*$)",
+    r"\b(19|20)\d{2}\b.*$|\bfor\b\s.*$|\bin\b\s.*$|"
+    rf"\b{MONTH}\s+\d{{1,2}}\b.*$)",  # "GILLIAN MOHNEY March 11, 2015"
+    re.I,
+)
+# a trailing "(obe)", "(LTV ... redaktore)", "(www.dw.com)", or one cut open: "(obe"
+TRAILING_PAREN = re.compile(r"\s*\(([^()]*)\)?\s*$")
+# not a name: a photo credit, a profile link, a placeholder, an academic degree
+NOT_A_NAME = re.compile(
+    r"^\W*((image|photo|picture|credit)s?\s*:.*|(view|see) (my )?(full |complete )?profile.*|"
+    r"afficher mon profil.*|no author|unknown( author)?|"
+    r"ph\.?d|m\.?d|m\.?a|m\.?s|m\.?sc|mba|mph|rn|rd)\W*$",
     re.I,
 )
 BYLINE_XPATH = tuple(
@@ -73,6 +91,13 @@ META_KEYS = (
 def clean_name(raw: str, site_names: list[str]) -> str | None:
     """One author name without "By", roles and noise; None when nothing personal is left."""
     name = BY.sub("", raw.strip())
+    if NOT_A_NAME.match(name):
+        return None
+    aside = TRAILING_PAREN.search(name)
+    if aside:
+        if _names_site(aside.group(1), site_names):
+            return None  # "Deutsche Welle (www.dw.com)": the site itself
+        name = name[: aside.start()]
     name = NOISE.sub("", name)
     name = ROLE.sub("", name).strip(" ,.-|:;()\u00a0\t\n")
     name = re.sub(r"\s+", " ", name)
@@ -83,14 +108,18 @@ def clean_name(raw: str, site_names: list[str]) -> str | None:
         or not re.search(r"\w", name)
     ):
         return None
-    squashed = re.sub(r"\W", "", name.lower())
+    return None if _names_site(name, site_names) else name
+
+
+def _names_site(text: str, site_names: list[str]) -> bool:
+    squashed = re.sub(r"\W", "", text.lower())
     for site in site_names:
         site_key = re.sub(r"\W", "", site.lower())
         if site_key and (
             squashed == site_key or squashed in site_key or site_key in squashed
         ):
-            return None
-    return name
+            return True
+    return False
 
 
 def split_names(raw: str) -> list[str]:
@@ -124,9 +153,15 @@ def read_authors(
         for raw in raw_names:
             for part in split_names(raw):
                 name = clean_name(part, site_names)
-                if name and name.lower() not in found:
-                    found[name.lower()] = name
-        people = {k: v for k, v in found.items() if k not in AGENCIES}
+                # "Sophie Foster" and the slug "sophie-foster" are one author
+                key = re.sub(r"[\W_]", "", name.lower()) if name else ""
+                if key and key not in found:
+                    found[key] = name
+        people = {
+            k: v
+            for k, v in found.items()
+            if v.lower() not in AGENCIES and k not in AGENCIES
+        }
         if people or found:
             return tuple((people or found).values())
     return ()

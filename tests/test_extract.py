@@ -486,6 +486,32 @@ def test_furniture_above_the_story_is_dropped(above):
     assert article.text.split("\n\n")[0] == f"{SENTENCES[0]} {SENTENCES[0]}"
 
 
+@pytest.mark.parametrize(
+    ("values", "want"),
+    [
+        (
+            ["Elena Oberholzer (obe), Oliver Maksan (oma"],
+            ("Elena Oberholzer", "Oliver Maksan"),
+        ),
+        (["Grant Tinsley, PhD"], ("Grant Tinsley",)),
+        (["Emma Mackenzie", "(Image: Getty Images/iStockphoto)"], ("Emma Mackenzie",)),
+        (["Sophie Foster", "sophie-foster"], ("Sophie Foster",)),
+        (["By GILLIAN MOHNEY March 11, 2015 3:46 PM"], ("GILLIAN MOHNEY",)),
+        (["Andrew Zonenberg", "View my complete profile"], ("Andrew Zonenberg",)),
+        (["Autori: Anna Ūdre (LTV ārzemju ziņu redaktore)"], ("Anna Ūdre",)),
+        (
+            ["Bruno (Henrique Zecchin) Rodrigues"],
+            ("Bruno (Henrique Zecchin) Rodrigues",),
+        ),
+        (["Example News (www.example-news.in)"], ()),
+        (["No Author"], ()),
+    ],
+)
+def test_author_names_are_cleaned(values, want):
+    head = "".join(f'<meta name="author" content="{value}">' for value in values)
+    assert extract(page(head=head)).authors == want
+
+
 def test_a_first_sentence_that_names_the_author_is_story():
     first = "Asha Rao watched the speech from the press gallery."
     article = extract(page(body=f"<p>{first}</p>" + BODY, ld=BY_ASHA_RAO))
