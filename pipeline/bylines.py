@@ -11,6 +11,7 @@ profile links, placeholders and academic degrees are not names. It splits "A and
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from lxml import etree
 from lxml.html import HtmlElement
@@ -55,6 +56,17 @@ BYLINE_XPATH = tuple(
         '//*[contains(@class, "author-name") or contains(@class, "authorName")]',
     )
 )
+# links to an author's page, the last place looked: /author/jody-robbins, /autoren/...
+AUTHOR_LINKS = etree.XPath(
+    '//a[contains(@href, "/author") or contains(@href, "/autor")'
+    ' or contains(@href, "/journalist") or contains(@href, "/profile")'
+    ' or contains(@href, "/people/") or contains(@href, "/staff/")]'
+)
+AUTHOR_PATH = re.compile(
+    r"/(authors?|autor(?:en)?|journalists?|profiles?|people|staff)/([^/?#]+)/?(?:[?#]|$)",
+    re.I,
+)
+MAX_LINKED_AUTHORS = 3  # more is a list of columnists beside the story
 # wire services and desk credits: dropped when a person is also named
 AGENCIES = {
     "tnn",
@@ -136,6 +148,29 @@ def _byline_candidates(tree: HtmlElement) -> list[str]:
     return []
 
 
+def _fold(text: str) -> str:
+    return (
+        unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    )
+
+
+def _author_links(tree: HtmlElement) -> list[str]:
+    """Names linked to their own author page: every word of the link's text is in the
+    page's address ("Jody Robbins" -> /author/jody-robbins). Nothing when the page
+    links more authors than a story has: those are other stories' writers."""
+    found: list[str] = []
+    for link in AUTHOR_LINKS(tree):
+        path = AUTHOR_PATH.search(link.get("href") or "")
+        if not path:
+            continue
+        text = " ".join(link.text_content().split())
+        words = re.findall(r"\w+", _fold(text))
+        slug = _fold(path.group(2))
+        if 2 <= len(words) <= 4 and all(w in slug for w in words) and text not in found:
+            found.append(text)
+    return found if len(found) <= MAX_LINKED_AUTHORS else []
+
+
 def read_authors(
     tree: HtmlElement, meta: Meta, linked: LinkedData, site_names: list[str]
 ) -> tuple[str, ...]:
@@ -146,6 +181,7 @@ def read_authors(
             v for key in META_KEYS for v in meta.all(key) if not v.startswith("http")
         ],
         lambda: _byline_candidates(tree),
+        lambda: _author_links(tree),
     )
     for source in sources:  # lazily: the byline search walks the whole tree
         raw_names = source()

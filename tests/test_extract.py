@@ -512,6 +512,22 @@ def test_author_names_are_cleaned(values, want):
     assert extract(page(head=head)).authors == want
 
 
+def test_an_author_linked_to_their_own_page_is_the_author():
+    byline = (
+        "<p><a href='/author/profile'>Profile</a> "
+        "<a href='/author/jody-robbins/'>Jody Robbins</a></p>"
+    )
+    assert extract(page(body=byline + BODY)).authors == ("Jody Robbins",)
+
+
+def test_a_list_of_other_stories_writers_is_not_the_byline():
+    columnists = "".join(
+        f"<li><a href='/author/{name.lower().replace(' ', '-')}'>{name}</a></li>"
+        for name in ("Mary Dejevsky", "Robert Fisk", "Mark Steel", "Shappi Khorsandi")
+    )
+    assert extract(page(extra=f"<aside><ul>{columnists}</ul></aside>")).authors == ()
+
+
 def test_a_first_sentence_that_names_the_author_is_story():
     first = "Asha Rao watched the speech from the press gallery."
     article = extract(page(body=f"<p>{first}</p>" + BODY, ld=BY_ASHA_RAO))
