@@ -1,4 +1,5 @@
-"""Author names from JSON-LD, meta tags and visible bylines, cleaned and deduplicated.
+"""Author names from JSON-LD, meta tags, visible bylines and, when none of those names
+anyone, links to the authors' own pages; cleaned and deduplicated.
 
 Cleaning removes "By" and labels such as "Author:", roles ("Staff Writer",
 "Correspondent" ...), dates and times that bylines carry, trailing initials in
