@@ -25,7 +25,9 @@ BY = re.compile(
     r"(authors?|autor(en|es|i)?|auteurs?|text|texto|von|par|por)\s*:\s*)",
     re.I,
 )
-SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bund\b|\by\b|\bet\b|\|| / )\s*", re.I)
+SPLIT = re.compile(
+    r"\s*(?:,|;|&|\band\b|\bund\b|\by\b|\bet\b|\|| / |\s[·•]\s)\s*", re.I
+)
 ROLE = re.compile(
     r"\b(staff|senior|chief|special|political|foreign|deputy|associate|contributing)?\s*"
     r"(writer|reporter|correspondent|editor|columnist|contributor|journalist|"
@@ -34,7 +36,7 @@ ROLE = re.compile(
 )
 MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 NOISE = re.compile(
-    r"(https?://\S+|\S+@\S+|\bupdated\b.*$|\bpublished\b.*$|\d{1,2}:\d{2}.*$|"
+    r"(https?://\S+|\S+@\S+|\b(last\s+)?updated\b.*$|\b(published|posted)\b.*$|\d{1,2}:\d{2}.*$|"
     r"\b(19|20)\d{2}\b.*$|\bfor\b\s.*$|\bin\b\s.*$|"
     rf"\b{MONTH}\s+\d{{1,2}}\b.*$)",  # "GILLIAN MOHNEY March 11, 2015"
     re.I,
@@ -115,7 +117,8 @@ def clean_name(raw: str, site_names: list[str]) -> str | None:
     name = ROLE.sub("", name).strip(" ,.-|:;()\u00a0\t\n")
     name = re.sub(r"\s+", " ", name)
     if (
-        not name
+        len(re.sub(r"\W", "", name)) <= 1  # an initial cut off "Kooman, F."
+        or name.lower() in {"our", "the"}  # "Our Foreign Staff" without its role
         or len(name) > 60
         or len(name.split()) > 5
         or not re.search(r"\w", name)

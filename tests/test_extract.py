@@ -505,6 +505,10 @@ def test_furniture_above_the_story_is_dropped(above):
         ),
         (["Example News (www.example-news.in)"], ()),
         (["No Author"], ()),
+        (["Pete Evans · Example News · Last Updated: Oct 16, 2018"], ("Pete Evans",)),
+        (["Last Updated: Oct 16, 2018"], ()),
+        (["Our Foreign Staff"], ()),
+        (["Kooman, F."], ("Kooman",)),
     ],
 )
 def test_author_names_are_cleaned(values, want):
