@@ -67,6 +67,16 @@ sections = [{{ url = "{base}/section/world.html", pattern = '/news/[a-z-]+\\.htm
     return path
 
 
+def one_listing(folder: Path, kind: str, url: str) -> list[str]:
+    """``crawl`` arguments for the "ledger" source with one feed or sitemap, into
+    ``folder/output``."""
+    sources = folder / "sources.toml"
+    sources.write_text(
+        f'[[source]]\nname = "ledger"\ndomains = ["127.0.0.1"]\n{kind} = ["{url}"]\n'
+    )
+    return ["--sources", str(sources), "--output", str(folder / "output")]
+
+
 def run(args: list[str], **settings: str) -> subprocess.CompletedProcess[str]:
     pairs = [f"-s{k}={v}" for k, v in {**FAST, **settings}.items()]
     command = [sys.executable, "-c", "from pipeline.cli import cli; cli()", "crawl"]
@@ -232,12 +242,7 @@ def test_second_crawl_rereads_only_the_feed_whose_article_timed_out(
 def test_refresh_fetches_stored_articles_again(
     site: SiteServer, tmp_path: Path
 ) -> None:
-    sources = tmp_path / "sources.toml"
-    sources.write_text(
-        f'[[source]]\nname = "ledger"\ndomains = ["127.0.0.1"]\n'
-        f'sitemaps = ["{site.base}/sitemap-index.xml"]\n'
-    )
-    args = ["--sources", str(sources), "--output", str(tmp_path / "output")]
+    args = one_listing(tmp_path, "sitemaps", f"{site.base}/sitemap-index.xml")
     site.clear()
     assert run(args).returncode == 0
     fetched = set(article_paths(site))
@@ -259,12 +264,7 @@ def test_a_redirect_to_an_article_already_requested_is_recorded(
     """The feed lists the story, then an old URL that redirects to it: the redirect is
     refused as already seen, and the old URL is still the story's, so that the next
     run requests neither."""
-    sources = tmp_path / "sources.toml"
-    sources.write_text(
-        f'[[source]]\nname = "ledger"\ndomains = ["127.0.0.1"]\n'
-        f'feeds = ["{site.base}/feeds/moved.xml"]\n'
-    )
-    args = ["--sources", str(sources), "--output", str(tmp_path / "output")]
+    args = one_listing(tmp_path, "feeds", f"{site.base}/feeds/moved.xml")
     site.clear()
     result = run(args)
     assert result.returncode == 0, result.stderr
