@@ -35,6 +35,8 @@ ROLE = re.compile(
     re.I,
 )
 MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# "신현주 기자", "山田太郎記者": a role after a Korean, Japanese or Chinese name
+CJK_ROLE = re.compile(r"\s*(기자|특파원|記者|特派員|编辑|編集委員)(\s.*)?$")
 NOISE = re.compile(
     r"(https?://\S+|\S+@\S+|\b(last\s+)?updated\b.*$|\b(published|posted)\b.*$|\d{1,2}:\d{2}.*$|"
     r"\b(19|20)\d{2}\b.*$|\bfor\b\s.*$|\bin\b\s.*$|"
@@ -114,7 +116,7 @@ def clean_name(raw: str, site_names: list[str]) -> str | None:
             return None  # "Deutsche Welle (www.dw.com)": the site itself
         name = name[: aside.start()]
     name = NOISE.sub("", name)
-    name = ROLE.sub("", name).strip(" ,.-|:;()\u00a0\t\n")
+    name = CJK_ROLE.sub("", ROLE.sub("", name)).strip(" ,.-|:;()\u00a0\t\n")
     name = re.sub(r"\s+", " ", name)
     if (
         len(re.sub(r"\W", "", name)) <= 1  # an initial cut off "Kooman, F."

@@ -41,7 +41,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import DOCTYPE_TAG, HTML_PARSER, load_html
 
-from pipeline import articlebody, dates, metadata, pagekind
+from pipeline import articlebody, dates, metadata, pagekind, scripted
 from pipeline.boilerplate import remove_furniture
 from pipeline.bylines import read_authors
 from pipeline.decode import decode_html
@@ -268,6 +268,20 @@ def extract_body(
     return articlebody.blocks_from_text(reference), body
 
 
+def body_from_scripts(
+    html: str, url: str, title: str, linked: LinkedData, authors: tuple[str, ...]
+) -> list[Block]:
+    """Body blocks from the story's HTML that a client-rendered page keeps in a script
+    (:mod:`pipeline.scripted`); none when there is no such HTML."""
+    fragment = scripted.article_html(html)
+    if fragment is None:
+        return []
+    tree = parse_html(f"<html><body><article>{fragment}</article></body></html>")
+    drop_inert(tree)
+    blocks, _ = extract_body(tree, url, title, linked, authors)
+    return blocks
+
+
 def _first_when(values: list[str], dayfirst: bool = False) -> dates.When | None:
     return next(filter(None, (dates.parse_when(v, dayfirst) for v in values)), None)
 
@@ -397,6 +411,10 @@ def extract(
     body_md, text = join_blocks(blocks)
     words = count_words(text)
     pagekind.check_after(meta, linked, words, body, url)
+    if words < MIN_WORDS:  # a shell that scripts fill in? (after the paywall check)
+        blocks = body_from_scripts(html, url, title, linked, authors) or blocks
+        body_md, text = join_blocks(blocks)
+        words = count_words(text)
     if words < MIN_WORDS:
         raise Dropped("no-text", f"{words} words of body text")
 

@@ -641,6 +641,25 @@ def test_stubs_are_not_articles(ld, detail):
     assert detail in dropped.value.detail
 
 
+def scripted_story() -> str:
+    """A client-rendered page's script: the story as an escaped string (Next.js)."""
+    story = "".join(f"<p>{s} {s}</p>" for s in SENTENCES)
+    return f"<script>self.__next_f.push({json.dumps([1, story])})</script>"
+
+
+def test_a_story_that_scripts_render_is_read_from_their_data():
+    article = extract(page(body="<div id='app'></div>", extra=scripted_story()))
+    assert article.text.split("\n\n") == [f"{s} {s}" for s in SENTENCES]
+    assert article.title == "Budget day"
+
+
+def test_a_paywall_stub_stays_a_stub_whatever_its_scripts_hold():
+    ld = {"@type": "NewsArticle", "headline": "x", "isAccessibleForFree": False}
+    with pytest.raises(Dropped) as dropped:
+        extract(page(body="<p>Subscribe to read.</p>", ld=ld, extra=scripted_story()))
+    assert "paywall" in dropped.value.detail
+
+
 def test_prune_xpaths_remove_elements_before_extraction():
     body = (
         BODY
