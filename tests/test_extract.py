@@ -509,6 +509,8 @@ def test_furniture_above_the_story_is_dropped(above):
         (["Last Updated: Oct 16, 2018"], ()),
         (["Our Foreign Staff"], ()),
         (["Kooman, F."], ("Kooman",)),
+        (["신현주 기자"], ("신현주",)),
+        (["山田太郎記者"], ("山田太郎",)),
     ],
 )
 def test_author_names_are_cleaned(values, want):
