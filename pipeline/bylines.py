@@ -112,7 +112,7 @@ def clean_name(raw: str, site_names: list[str]) -> str | None:
         return None
     aside = TRAILING_PAREN.search(name)
     if aside:
-        if _names_site(aside.group(1), site_names):
+        if _aside_names_site(aside.group(1), site_names):
             return None  # "Deutsche Welle (www.dw.com)": the site itself
         name = name[: aside.start()]
     name = NOISE.sub("", name)
@@ -127,6 +127,19 @@ def clean_name(raw: str, site_names: list[str]) -> str | None:
     ):
         return None
     return None if _names_site(name, site_names) else name
+
+
+def _aside_names_site(aside: str, site_names: list[str]) -> bool:
+    """True when a parenthesis after a name is the site ("(www.dw.com)"), not the
+    author's initials or agency ("(obe)", "(AP)" on apnews.com)."""
+    squashed = re.sub(r"\W", "", aside.lower())
+    for site in site_names:
+        site_key = re.sub(r"\W", "", site.lower())
+        if squashed and (
+            squashed == site_key or (len(site_key) >= 4 and site_key in squashed)
+        ):
+            return True
+    return False
 
 
 def _names_site(text: str, site_names: list[str]) -> bool:

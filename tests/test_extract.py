@@ -504,6 +504,8 @@ def test_furniture_above_the_story_is_dropped(above):
             ("Bruno (Henrique Zecchin) Rodrigues",),
         ),
         (["Example News (www.example-news.in)"], ()),
+        (["Jane Doe (ex)"], ("Jane Doe",)),  # initials that happen to be in the host
+        (["Jane Doe ()"], ("Jane Doe",)),
         (["No Author"], ()),
         (["Pete Evans · Example News · Last Updated: Oct 16, 2018"], ("Pete Evans",)),
         (["Last Updated: Oct 16, 2018"], ()),
