@@ -162,6 +162,9 @@ def run_stats(
     return run
 
 
+NO_LISTING = "no feed or sitemap could be read"
+
+
 def verdict(
     run: RunStats,
     stats: dict[str, Any],
@@ -189,7 +192,7 @@ def verdict(
             )
         if failed and set(failed) <= NETWORK | {"timeout"}:
             return True, f"no feed or sitemap answered ({errors})"
-        return True, f"no feed or sitemap could be read ({errors or 'nothing fetched'})"
+        return True, f"{NO_LISTING} ({errors or 'nothing fetched'})"
     if run.stored:
         return False, ""
     if run.pages:

@@ -44,13 +44,13 @@ from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
-from pipeline.crawl import run_stats
+from pipeline.crawl import NO_LISTING, run_stats
 from pipeline.dedup import url_variants
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
 from pipeline.redisqueue import ITEMS, PREFIX, ReliableList, article_message, connect
 from pipeline.redisqueue import crawl_message as run_message
-from pipeline.stats import print_summary, utc_now
+from pipeline.stats import RunStats, print_summary, utc_now
 from pipeline.store import DB_NAME
 
 log = logging.getLogger(__name__)
@@ -219,6 +219,21 @@ class ForgetFailed:
         self.crawler.stats.inc_value("broadsheet/forgotten")
 
 
+def shared_verdict(run: RunStats, queued: int, seen: int) -> None:
+    """``run``'s verdict for a crawler that shares its queue with others: it may have
+    found nothing new, or its peers may have read the feeds it queued, and be well."""
+    if queued and not run.message:
+        run.message = f"{queued} articles queued for broadsheet load"
+    elif run.broken and queued and run.message.startswith(NO_LISTING):
+        run.broken = False  # the peers popped the feeds; it fetched their articles
+        run.message = (
+            f"{queued} articles queued for broadsheet load (peers read the feeds)"
+        )
+    elif run.broken and not run.pages and seen and run.message == NOTHING_FETCHED:
+        run.broken = False  # its links were fetched by another crawler, or earlier
+        run.message = f"nothing new: every article was seen already ({seen} links)"
+
+
 class PushItems:
     """Item pipeline in place of Store: articles to ``broadsheet:items``, then the
     run's ``crawls`` row, which ``broadsheet load`` writes with the articles."""
@@ -253,11 +268,7 @@ class PushItems:
         run = run_stats(name, stats.get_stats(), reason, self.command, self.started)
         queued = run.outcomes.pop("queued", 0)
         seen = stats.get_value("broadsheet/skipped/seen", 0)
-        if queued and not run.message:
-            run.message = f"{queued} articles queued for broadsheet load"
-        elif run.broken and not run.pages and seen and run.message == NOTHING_FETCHED:
-            run.broken = False  # its links were fetched by another crawler, or earlier
-            run.message = f"nothing new: every article was seen already ({seen} links)"
+        shared_verdict(run, queued, seen)
         self.queue.push(run_message(run.as_row(self.run_id)))
         stats.set_value("broadsheet/status", "failing" if run.broken else "ok")
         stats.set_value("broadsheet/message", run.message)

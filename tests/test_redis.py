@@ -28,7 +28,8 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from pipeline.cli import cli
-from pipeline.frontier import fingerprint, seed, seen_key
+from pipeline.crawl import NO_LISTING, run_stats
+from pipeline.frontier import fingerprint, seed, seen_key, shared_verdict
 from pipeline.items import Article, Hints, Page
 from pipeline.loader import CLAIM_KEY, Claim, Loader, LoaderBusy
 from pipeline.redisqueue import (
@@ -487,6 +488,41 @@ def test_two_crawlers_fetch_each_article_once_and_one_loader_stores_each_once(
     assert again.returncode == 0, again.stderr[-2000:]
     assert "nothing new: every article was seen already" in again.stderr
     assert [p for p in site.paths() if p.startswith("/news/")] == []
+
+
+VERDICTS = [
+    # its peers popped the feeds before it did; it fetched and queued their articles
+    (
+        0,
+        27,
+        27,
+        0,
+        False,
+        "27 articles queued for broadsheet load (peers read the feeds)",
+    ),
+    # every article it found was fetched by another crawler, or in an earlier run
+    (2, 0, 0, 14, False, "nothing new: every article was seen already (14 links)"),
+    # nothing read, nothing fetched, nothing seen: a crawl that did not work
+    (0, 0, 0, 0, True, f"{NO_LISTING} (nothing fetched)"),
+]
+
+
+@pytest.mark.parametrize(
+    ("listings", "pages", "queued", "seen", "failing", "message"), VERDICTS
+)
+def test_a_crawler_sharing_its_queue_is_judged_by_the_work_it_did(
+    listings: int, pages: int, queued: int, seen: int, failing: bool, message: str
+) -> None:
+    stats = {
+        "broadsheet/listings": listings,
+        "broadsheet/links": seen,
+        "broadsheet/pages": pages,
+        "broadsheet/outcome/queued": queued,
+    }
+    run = run_stats("gen", stats, "finished", "broadsheet crawl --redis", "2026-12-01")
+    assert run.broken  # what a crawler alone would be told
+    shared_verdict(run, run.outcomes.pop("queued", 0), seen)
+    assert (run.broken, run.message) == (failing, message)
 
 
 def test_seeding_from_a_database_skips_what_it_stored(
