@@ -12,13 +12,13 @@ profile links, placeholders and academic degrees are not names. It splits "A and
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from lxml import etree
 from lxml.html import HtmlElement
 
 from pipeline.jsonld import LinkedData, names
 from pipeline.metadata import Meta
+from pipeline.paths import slugify
 
 BY = re.compile(
     r"^\s*((written\s+|reported\s+|posted\s+|edited\s+)?by[:\s]+|"
@@ -112,7 +112,7 @@ def clean_name(raw: str, site_names: list[str]) -> str | None:
         return None
     aside = TRAILING_PAREN.search(name)
     if aside:
-        if _aside_names_site(aside.group(1), site_names):
+        if _names_site(aside.group(1), site_names, aside=True):
             return None  # "Deutsche Welle (www.dw.com)": the site itself
         name = name[: aside.start()]
     name = NOISE.sub("", name)
@@ -129,26 +129,23 @@ def clean_name(raw: str, site_names: list[str]) -> str | None:
     return None if _names_site(name, site_names) else name
 
 
-def _aside_names_site(aside: str, site_names: list[str]) -> bool:
-    """True when a parenthesis after a name is the site ("(www.dw.com)"), not the
-    author's initials or agency ("(obe)", "(AP)" on apnews.com)."""
-    squashed = re.sub(r"\W", "", aside.lower())
+def _names_site(text: str, site_names: list[str], aside: bool = False) -> bool:
+    """True when ``text`` names the site: it is one of its names, or part of one, or
+    holds one. An ``aside`` (the parenthesis after a name) must be a name or hold one
+    of four letters or more ("(www.dw.com)"), so that initials or an agency ("(obe)",
+    "(AP)" on apnews.com) that happen to be in the host do not count."""
+    squashed = re.sub(r"\W", "", text.lower())
+    if not squashed:
+        return False
     for site in site_names:
         site_key = re.sub(r"\W", "", site.lower())
-        if squashed and (
-            squashed == site_key or (len(site_key) >= 4 and site_key in squashed)
+        if not site_key:
+            continue
+        if squashed == site_key or (
+            site_key in squashed and (not aside or len(site_key) >= 4)
         ):
             return True
-    return False
-
-
-def _names_site(text: str, site_names: list[str]) -> bool:
-    squashed = re.sub(r"\W", "", text.lower())
-    for site in site_names:
-        site_key = re.sub(r"\W", "", site.lower())
-        if site_key and (
-            squashed == site_key or squashed in site_key or site_key in squashed
-        ):
+        if not aside and squashed in site_key:
             return True
     return False
 
@@ -167,12 +164,6 @@ def _byline_candidates(tree: HtmlElement) -> list[str]:
     return []
 
 
-def _fold(text: str) -> str:
-    return (
-        unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    )
-
-
 def _author_links(tree: HtmlElement) -> list[str]:
     """Names linked to their own author page: every word of the link's text is in the
     page's address ("Jody Robbins" -> /author/jody-robbins). Nothing when the page
@@ -183,8 +174,8 @@ def _author_links(tree: HtmlElement) -> list[str]:
         if not path:
             continue
         text = " ".join(link.text_content().split())
-        words = re.findall(r"\w+", _fold(text))
-        slug = _fold(path.group(2))
+        words = slugify(text, limit=200).split("-")
+        slug = slugify(path.group(2), limit=200)
         if 2 <= len(words) <= 4 and all(w in slug for w in words) and text not in found:
             found.append(text)
     return found if len(found) <= MAX_LINKED_AUTHORS else []
