@@ -412,9 +412,10 @@ def extract(
     words = count_words(text)
     pagekind.check_after(meta, linked, words, body, url)
     if words < MIN_WORDS:  # a shell that scripts fill in? (after the paywall check)
-        blocks = body_from_scripts(html, url, title, linked, authors) or blocks
-        body_md, text = join_blocks(blocks)
-        words = count_words(text)
+        scripted_blocks = body_from_scripts(html, url, title, linked, authors)
+        if scripted_blocks:
+            body_md, text = join_blocks(scripted_blocks)
+            words = count_words(text)
     if words < MIN_WORDS:
         raise Dropped("no-text", f"{words} words of body text")
 

@@ -18,11 +18,16 @@ from lxml.html import HtmlElement
 
 from pipeline.jsonld import LinkedData, text_value
 
+
 # "Headline | Site", "Site » Section » Headline", "見出し ｜ サイト", "제목ㅣ사이트";
 # guillemets only between spaces, so that a «quoted» headline keeps its quotes
-SEPARATORS = re.compile(r"\s+[|\-–—:·•»«/｜]+\s+|\s*[|•｜ㅣ]\s*")
+def _separators(guillemets: str) -> re.Pattern[str]:
+    return re.compile(rf"\s+[|\-–—:·•{guillemets}/｜]+\s+|\s*[|•｜ㅣ]\s*")
+
+
+SEPARATORS = _separators("»«")
 # in a title with both « and » they quote ("« Il faut agir » | Le Monde")
-UNQUOTED_SEPARATORS = re.compile(r"\s+[|\-–—:·•/｜]+\s+|\s*[|•｜ㅣ]\s*")
+UNQUOTED_SEPARATORS = _separators("")
 TRAILING_SEPARATOR = re.compile(r"\s+[|\-–—:·•»/｜]$")  # one, "Headline -"
 # a headline cut short by the publisher's template: "... for Hong Kong leader..."
 TRUNCATED = re.compile(r"\s*(?:\.\.\.|…)$")
