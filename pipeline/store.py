@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -149,17 +150,27 @@ class Store:
     def add_aliases(self, url: str, aliases: Iterable[str]) -> bool:
         """Record ``aliases`` (URLs that redirected to ``url``) as URLs of the article
         stored under ``url``; False, and nothing written, when none is stored there."""
-        try:
+        with self._writing():
             article_id = stored_article_id(self.db.conn, url)
             if article_id is None:
                 return False
             with transaction(self.db):
                 self._add_urls(article_id, [u for u in aliases if u], utc_now())
+        return True
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A failed write as a StoreError that names the database or the folder."""
+        try:
+            yield
         except sqlite3.OperationalError as error:
             raise StoreError(
                 f"cannot write to {self.output / DB_NAME}: {error}"
             ) from None
-        return True
+        except OSError as error:
+            raise StoreError(
+                f"cannot write to {self.content}: {error.strerror or error}"
+            ) from None
 
     def prepare(self, article: Article) -> Article:
         """The article as it is stored: canonical URL, clean body, summary filled in."""
@@ -183,7 +194,7 @@ class Store:
         now = article.fetched_at or utc_now()
         normalised = normalise_text(article.text)  # hashed here, shingled if new
         text_hash = hash_normalised(normalised)
-        try:
+        with self._writing():
             existing = self._article_for_urls(urls)
             if existing is not None:
                 return self._update(existing, article, urls, text_hash, now)
@@ -200,14 +211,6 @@ class Store:
                     )
                 return Outcome("duplicate", same[0])
             return self._insert(article, urls, text_hash, now, normalised)
-        except sqlite3.OperationalError as error:
-            raise StoreError(
-                f"cannot write to {self.output / DB_NAME}: {error}"
-            ) from None
-        except OSError as error:
-            raise StoreError(
-                f"cannot write to {self.content}: {error.strerror or error}"
-            ) from None
 
     def _insert(
         self,
