@@ -46,12 +46,14 @@ def starts_with(text: str, first_words: str) -> bool:
     return " ".join(tokens(text)).startswith(" ".join(tokens(first_words)))
 
 
-def same_title(expected: str, got: str) -> bool:
-    def norm(value: str) -> str:
-        value = re.sub("[\u00ad\u200b\u2060\ufeff]", "", value or "")  # invisible
-        return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
+def _title(value: str | None) -> str:
+    """A title as it is compared: NFKC, invisible characters out, whitespace collapsed."""
+    value = re.sub("[\u00ad\u200b\u2060\ufeff]", "", value or "")  # invisible
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", value)).strip()
 
-    return norm(expected) == norm(got)
+
+def same_title(expected: str, got: str) -> bool:
+    return _title(expected) == _title(got)
 
 
 QUOTES = str.maketrans({c: "'" for c in "‘’‚′`´"} | {c: '"' for c in "“”„«»″"})
@@ -69,11 +71,7 @@ TITLE_MISSES = {
 def title_miss(expected: str, got: str, offered: bool) -> str:
     """Which kind of :data:`TITLE_MISSES` a title that does not match is."""
 
-    def norm(value: str) -> str:
-        value = unicodedata.normalize("NFKC", value or "").translate(QUOTES)
-        return re.sub(r"\s+", " ", value).strip().casefold()
-
-    want, have = norm(expected), norm(got)
+    want, have = (_title(v).translate(QUOTES).casefold() for v in (expected, got))
     if want == have:
         return "quotes or case"
     if not offered:
