@@ -18,8 +18,8 @@ from rich.progress import (
 )
 
 from pipeline.errors import BroadsheetError
-from pipeline.lock import output_lock
 from pipeline.sources import Source
+from pipeline.store.lock import output_lock
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -136,13 +136,13 @@ def replay(
         broadsheet replay crawl-2026-11-22.warc.gz
         broadsheet replay --redis redis://queue:6379/0 warc/
     """
-    from pipeline.ingest import ingest
-    from pipeline.normalize import load_layout
-    from pipeline.replay import input_files, iter_pages
+    from pipeline.inputs.ingest import ingest
+    from pipeline.inputs.replay import input_files, iter_pages
+    from pipeline.inputs.workers import ExtractPool
+    from pipeline.normalize.render import load_layout
+    from pipeline.runstats import print_summary
     from pipeline.sources import adhoc_source, load_sources
-    from pipeline.stats import print_summary
-    from pipeline.store import Store
-    from pipeline.workers import ExtractPool
+    from pipeline.store.writer import Store
 
     console = Console(stderr=True)
     with reporting():
@@ -167,8 +167,8 @@ def replay(
                 f"no saved pages or WARC files under {', '.join(map(str, paths))}"
             )
         if redis_url:
-            from pipeline.fanout import fan_out, print_fan_out
-            from pipeline.redisqueue import connect
+            from pipeline.scale.fanout import fan_out, print_fan_out
+            from pipeline.scale.queues import connect
 
             with _progress(console, "queueing") as progress:
                 task = progress.add_task("pages", total=None)
@@ -231,11 +231,11 @@ def import_(
     \b
         broadsheet import legacy-text-hindustantimes.txt --source hindustantimes
     """
-    from pipeline.legacy import read_dump
-    from pipeline.normalize import load_layout
+    from pipeline.inputs.legacy import read_dump
+    from pipeline.normalize.render import load_layout
+    from pipeline.runstats import RunStats, print_summary
     from pipeline.sources import adhoc_source, load_sources
-    from pipeline.stats import RunStats, print_summary
-    from pipeline.store import Store
+    from pipeline.store.writer import Store
 
     console = Console(stderr=True)
     with reporting():
@@ -268,9 +268,9 @@ def export(output_dir: Path, layout_file: Path | None) -> None:
     \b
         broadsheet export --layout my-layout.toml
     """
-    from pipeline.drift import export_all
-    from pipeline.normalize import load_layout
-    from pipeline.store import Store
+    from pipeline.normalize.render import load_layout
+    from pipeline.store.drift import export_all
+    from pipeline.store.writer import Store
 
     with (
         reporting(),
@@ -294,9 +294,9 @@ def check(output_dir: Path, layout_file: Path | None, repair: bool) -> None:
         broadsheet check
         broadsheet check --repair
     """
-    from pipeline.drift import find_drift, repair_drift
-    from pipeline.normalize import load_layout
-    from pipeline.store import Store
+    from pipeline.normalize.render import load_layout
+    from pipeline.store.drift import find_drift, repair_drift
+    from pipeline.store.writer import Store
 
     with (
         reporting(),
@@ -341,7 +341,7 @@ def serve(output_dir: Path, host: str, port: int, open_browser: bool) -> None:
     """
     import os
 
-    from pipeline.serve import (
+    from pipeline.serve.datasette import (
         ServeError,
         database_path,
         datasette_command,
@@ -370,7 +370,7 @@ def stats(output_dir: Path, as_json: bool) -> None:
     """
     import json
 
-    from pipeline.serve import ServeError, collect_stats, print_stats
+    from pipeline.serve.datasette import ServeError, collect_stats, print_stats
 
     try:
         figures = collect_stats(output_dir)
@@ -458,7 +458,7 @@ def crawl(
         broadsheet crawl -s DOWNLOAD_DELAY=5 -s BROADSHEET_WORKERS=2
         broadsheet crawl --redis redis://queue:6379/0 --seed-from output/
     """
-    from pipeline import crawl as crawling
+    from pipeline.crawl import runner as crawling
     from pipeline.sources import load_sources, select
 
     with reporting():
@@ -485,7 +485,7 @@ def crawl(
             or overrides.get("BROADSHEET_REDIS_URL")
             or overrides.get("REDIS_URL")
         ):
-            from pipeline.frontier import prepare_crawl
+            from pipeline.scale.frontier import prepare_crawl
 
             seeded = prepare_crawl(settings, redis_url, seed_from, refresh)
             for name, count in seeded.items():
@@ -531,8 +531,8 @@ def demo(output_dir: Path) -> None:
     """
     import tempfile
 
-    from pipeline import crawl as crawling
-    from pipeline.demo import QUIET_SETTINGS, serve_site, sources_file
+    from pipeline.crawl import runner as crawling
+    from pipeline.crawl.demo import QUIET_SETTINGS, serve_site, sources_file
     from pipeline.sources import load_sources
 
     with reporting(), tempfile.TemporaryDirectory() as folder, serve_site() as base:
@@ -592,15 +592,15 @@ def load(
         broadsheet load --redis redis://queue:6379/0
         broadsheet load --redis redis://localhost:6379/0 --once --output /srv/news
     """
-    from pipeline.loader import run_loader
-    from pipeline.normalize import load_layout
+    from pipeline.normalize.render import load_layout
+    from pipeline.scale.loader import run_loader
     from pipeline.sources import load_sources
 
     with reporting():
         if seed:
-            from pipeline.frontier import seed as seed_frontier
-            from pipeline.redisqueue import connect
-            from pipeline.store import DB_NAME
+            from pipeline.scale.frontier import seed as seed_frontier
+            from pipeline.scale.queues import connect
+            from pipeline.store.writer import DB_NAME
 
             if (output_dir / DB_NAME).is_file():
                 for name, count in seed_frontier(
@@ -652,10 +652,10 @@ def work(
     import signal
     import socket
 
-    from pipeline.fanout import Worker
-    from pipeline.redisqueue import connect
+    from pipeline.inputs.workers import ExtractPool
+    from pipeline.scale.fanout import Worker
+    from pipeline.scale.queues import connect
     from pipeline.sources import load_sources
-    from pipeline.workers import ExtractPool
 
     with reporting():
         sources = load_sources(sources_file)

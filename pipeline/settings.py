@@ -49,35 +49,35 @@ BROADSHEET_RETRY_AFTER_MAX = 120.0  # a longer Retry-After gives up instead of w
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "pipeline.middlewares.PoliteRetry": 550,
-    "pipeline.middlewares.Incremental": 60,  # before robots.txt (100): a skip fetches nothing
-    "pipeline.middlewares.ConditionalListings": 70,
-    "pipeline.record.WarcRecorder": 950,  # next to the wire: raw bytes, every response
+    "pipeline.crawl.middlewares.PoliteRetry": 550,
+    "pipeline.crawl.middlewares.Incremental": 60,  # before robots.txt (100): a skip fetches nothing
+    "pipeline.crawl.middlewares.ConditionalListings": 70,
+    "pipeline.crawl.record.WarcRecorder": 950,  # next to the wire: raw bytes, every response
 }
 
 ITEM_PIPELINES = {
-    "pipeline.pipelines.Extract": 100,
-    "pipeline.pipelines.Store": 300,
+    "pipeline.crawl.pipelines.Extract": 100,
+    "pipeline.crawl.pipelines.Store": 300,
 }
 
 EXTENSIONS = {
-    "pipeline.middlewares.QuietLogs": 0,
+    "pipeline.crawl.middlewares.QuietLogs": 0,
 }
 
 # With BROADSHEET_REDIS_URL set, crawlers share a Redis frontier and push articles to
-# Redis for `broadsheet load` (pipeline/frontier.py); otherwise this add-on does nothing.
+# Redis for `broadsheet load` (pipeline/scale/frontier.py); otherwise this add-on does nothing.
 ADDONS = {
-    "pipeline.frontier.RedisFrontier": 0,
+    "pipeline.scale.frontier.RedisFrontier": 0,
 }
 
 LOG_LEVEL = "INFO"
-LOG_FORMATTER = "pipeline.pipelines.LogFormatter"
+LOG_FORMATTER = "pipeline.crawl.pipelines.LogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # a crawler opens no listening port
 STATS_DUMP = (
-    False  # the run summary (pipeline.stats) says what matters; -s STATS_DUMP=1
+    False  # the run summary (pipeline.runstats) says what matters; -s STATS_DUMP=1
 )
 
 # broadsheet's own settings.

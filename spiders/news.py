@@ -43,10 +43,9 @@ from twisted.internet.error import (
 )
 from twisted.python.failure import Failure
 
-from pipeline.feeds import FeedError, Link, is_sitemap, parse_feed
-from pipeline.feeds import parse_sitemap as read_sitemap
+from pipeline.crawl.listings import FeedError, Link, is_sitemap, listing_key, parse_feed
+from pipeline.crawl.listings import parse_sitemap as read_sitemap
 from pipeline.items import Hints, Page
-from pipeline.middlewares import listing_key
 from pipeline.sources import Source, SourceError, load_sources
 
 # Failures meaning "the host cannot be reached at all", as opposed to an answer.

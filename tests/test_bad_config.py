@@ -24,7 +24,7 @@ from click.testing import CliRunner, Result
 from test_crash import assert_sound, build_pages, replay_command
 
 from pipeline.cli import cli
-from pipeline.schema import SCHEMA_VERSION
+from pipeline.store.schema import SCHEMA_VERSION
 
 REPLAY = Path(__file__).parent / "fixtures" / "replay"
 ONE_PAGE = REPLAY / "us-APNews_2023_04_28.html.gz"

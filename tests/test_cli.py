@@ -5,7 +5,7 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from pipeline.cli import cli
-from pipeline.normalize import check_document
+from pipeline.normalize.render import check_document
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DUMP = FIXTURES / "legacy" / "legacy-text-hindustantimes.txt"

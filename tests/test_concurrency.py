@@ -22,7 +22,7 @@ import pytest
 from test_crash import BROADSHEET, assert_sound, build_pages, progress, replay_command
 from test_datasette import Server
 
-from pipeline.store import Store
+from pipeline.store.writer import Store
 
 pytestmark = pytest.mark.slow
 COUNT = "/broadsheet/articles.json?_size=1"
@@ -141,7 +141,7 @@ def test_datasette_serves_during_a_replay(pages: Path, tmp_path: Path) -> None:
 
 HOLDER = """
 import sys, time
-from pipeline.lock import output_lock
+from pipeline.store.lock import output_lock
 with output_lock(sys.argv[1]):
     print("locked", flush=True)
     time.sleep(120)

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.items import Article
-from pipeline.normalize import (
+from pipeline.normalize.render import (
     check_document,
     clean_body,
     load_layout,

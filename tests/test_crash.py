@@ -33,17 +33,17 @@ import pytest
 from click.testing import CliRunner
 from lxml import html as lxml_html
 
-from pipeline import paths as paths_module
-from pipeline import schema as schema_module
-from pipeline import store as store_module
 from pipeline.cli import cli
 from pipeline.errors import Dropped
-from pipeline.extract import extract
+from pipeline.extract.article import extract
+from pipeline.inputs.replay import input_files, iter_pages
 from pipeline.items import Article
-from pipeline.normalize import check_document
-from pipeline.replay import input_files, iter_pages
+from pipeline.normalize.render import check_document
 from pipeline.sources import adhoc_source
-from pipeline.store import Store
+from pipeline.store import paths as paths_module
+from pipeline.store import schema as schema_module
+from pipeline.store import writer as store_module
+from pipeline.store.writer import Store
 
 REPLAY = Path(__file__).parent / "fixtures" / "replay"
 BROADSHEET = [sys.executable, "-c", "from pipeline.cli import cli; cli()"]

@@ -20,8 +20,8 @@ from sqlite_utils import Database
 from warcio.archiveiterator import ArchiveIterator
 
 from pipeline.cli import cli
-from pipeline.crawl import CrawlError, parse_interval, parse_overrides
-from pipeline.lock import output_lock
+from pipeline.crawl.runner import CrawlError, parse_interval, parse_overrides
+from pipeline.store.lock import output_lock
 
 sys.path.insert(0, str(Path(__file__).parent))
 from sitesrv import SiteServer

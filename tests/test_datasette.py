@@ -23,8 +23,8 @@ from sqlite_utils import Database
 from test_stats import build_output, store_output
 
 from pipeline.cli import cli
-from pipeline.schema import SCHEMA_VERSION, migrate
-from pipeline.serve import METADATA_PATH, datasette_command
+from pipeline.serve.datasette import METADATA_PATH, datasette_command
+from pipeline.store.schema import SCHEMA_VERSION, migrate
 
 STARTUP_SECONDS = 30
 LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from pipeline.dedup import (
+from pipeline.store.dedup import (
     NearDuplicates,
     canonical_url,
     content_hash,
@@ -14,7 +14,7 @@ from pipeline.dedup import (
     shingles_normalised,
     url_variants,
 )
-from pipeline.schema import migrate
+from pipeline.store.schema import migrate
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLE = (

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.dates import parse_when, published
 from pipeline.errors import Dropped
-from pipeline.extract import extract
+from pipeline.extract.article import extract
+from pipeline.extract.dates import parse_when, published
+from pipeline.extract.metadata import strip_site_name
 from pipeline.items import Article, Hints, Page
-from pipeline.metadata import strip_site_name
 from pipeline.sources import Source, SourceError
 from pipeline.wordcount import count_words
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import Dropped
-from pipeline.extract import extract
+from pipeline.extract.article import extract
 from pipeline.items import Article, Page
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"

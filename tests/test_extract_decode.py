@@ -10,10 +10,10 @@ import pytest
 from lxml import etree
 from trafilatura.utils import load_html
 
-from pipeline import decode
-from pipeline.decode import choose_encoding, decode_html
 from pipeline.errors import Dropped
-from pipeline.extract import _parse_as_is, extract, parse_html
+from pipeline.extract import decode
+from pipeline.extract.article import _parse_as_is, extract, parse_html
+from pipeline.extract.decode import choose_encoding, decode_html
 from pipeline.items import Page
 
 PARAGRAPH = "The council met on Tuesday and agreed the budget after a long debate. " * 6

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import Dropped
-from pipeline.extract import extract
+from pipeline.extract.article import extract
 from pipeline.items import Article, Page
 from pipeline.sources import load_sources
 

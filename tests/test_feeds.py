@@ -1,4 +1,4 @@
-"""Feed and sitemap parsing (pipeline.feeds): real feeds from tests/fixtures/feeds and
+"""Feed and sitemap parsing (pipeline.crawl.listings): real feeds from tests/fixtures/feeds and
 the test site's own feeds and sitemaps."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.feeds import (
+from pipeline.crawl.listings import (
     FeedError,
     gunzip,
     is_sitemap,

@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import Dropped
-from pipeline.extract import extract
+from pipeline.extract.article import extract
 from pipeline.items import Article, Page
-from pipeline.normalize import check_document, derive_title, one_line, render
+from pipeline.normalize.render import check_document, derive_title, one_line, render
 from pipeline.sources import adhoc_source
-from pipeline.store import Store
+from pipeline.store.writer import Store
 
 EXAMPLES = 200
 REASONS = {

@@ -30,13 +30,13 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.cli import cli
+from pipeline.inputs.replay import pages_from_file, read_manifest
+from pipeline.inputs.workers import extract_outcome
 from pipeline.items import Article, Page
-from pipeline.normalize import FRONT_MATTER_KEYS, check_document, one_line
-from pipeline.paths import RESERVED
-from pipeline.replay import pages_from_file, read_manifest
+from pipeline.normalize.render import FRONT_MATTER_KEYS, check_document, one_line
 from pipeline.sources import adhoc_source
-from pipeline.store import Store
-from pipeline.workers import extract_outcome
+from pipeline.store.paths import RESERVED
+from pipeline.store.writer import Store
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 BASE = "https://hostile.example"

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.legacy import DumpError, derive_title, parse_dump, read_dump
+from pipeline.inputs.legacy import DumpError, derive_title, parse_dump, read_dump
 
 DUMP = Path(__file__).parent / "fixtures" / "legacy" / "legacy-text-hindustantimes.txt"
 PREFIX = "https://hindustantimes.com/imported/"

@@ -1,4 +1,4 @@
-"""pipeline.minhash computes what datasketch computes, without importing it at run time."""
+"""pipeline.store.minhash computes what datasketch computes, without importing it at run time."""
 
 import random
 import subprocess
@@ -9,7 +9,7 @@ import pytest
 from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 
-from pipeline import minhash
+from pipeline.store import minhash
 
 
 def _words(count: int, seed: int) -> set[str]:
@@ -56,7 +56,7 @@ def test_band_layout_equals_datasketchs_optimal_parameters(num_perm, weights):
 def test_the_pipeline_does_not_import_datasketch_or_scipy():
     """The point of the module: 60 MB and half a second less in every process."""
     code = (
-        "import sys, pipeline.cli, pipeline.store, pipeline.replay, pipeline.workers;"
+        "import sys, pipeline.cli, pipeline.store.writer, pipeline.inputs.replay, pipeline.inputs.workers;"
         "print(sorted(m for m in ('datasketch', 'scipy', 'redis') if m in sys.modules))"
     )
     result = subprocess.run(

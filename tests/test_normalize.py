@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.errors import BroadsheetError, Dropped
 from pipeline.items import Article
-from pipeline.normalize import (
+from pipeline.normalize.render import (
     FRONT_MATTER_KEYS,
     Layout,
     LayoutError,

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.paths import (
+from pipeline.store.paths import (
     relative_path,
     resolve_inside,
     slug_for,

@@ -28,11 +28,12 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from pipeline.cli import cli
-from pipeline.crawl import NO_LISTING, run_stats
-from pipeline.frontier import fingerprint, seed, seen_key, shared_verdict
+from pipeline.crawl.runner import NO_LISTING, run_stats
 from pipeline.items import Article, Hints, Page
-from pipeline.loader import CLAIM_KEY, Claim, Loader, LoaderBusy
-from pipeline.redisqueue import (
+from pipeline.runstats import RunStats
+from pipeline.scale.frontier import fingerprint, seed, seen_key, shared_verdict
+from pipeline.scale.loader import CLAIM_KEY, Claim, Loader, LoaderBusy
+from pipeline.scale.queues import (
     ITEMS,
     PAGES,
     ReliableList,
@@ -41,8 +42,7 @@ from pipeline.redisqueue import (
     decode,
     page_message,
 )
-from pipeline.stats import RunStats
-from pipeline.store import Store
+from pipeline.store.writer import Store
 
 sys.path.insert(0, str(Path(__file__).parent))
 from redis_server import BINARY, RedisServer, free_port
@@ -419,7 +419,7 @@ def test_scrapy_crawl_with_the_redis_setting_pushes_articles_and_writes_no_datab
         command, cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "pipeline.frontier.PushItems" in result.stderr
+    assert "pipeline.scale.frontier.PushItems" in result.stderr
     assert server.client().llen(ITEMS) == ARTICLES + 1
     assert not output.exists()  # no store, no lock: the loader writes
 
@@ -641,9 +641,9 @@ def scrapy_entry_point() -> bool:
 EGG_PROBE = """
 import sys
 sys.path.insert(0, sys.argv[1])  # the egg first, as scrapyd activates it
-import pipeline.normalize, pipeline.sources
-assert pipeline.normalize.__file__.startswith(sys.argv[1]), pipeline.normalize.__file__
-pipeline.normalize.load_layout()
+import pipeline.normalize.render, pipeline.sources
+assert pipeline.normalize.render.__file__.startswith(sys.argv[1]), pipeline.normalize.render.__file__
+pipeline.normalize.render.load_layout()
 pipeline.sources.load_sources()
 """
 
@@ -724,7 +724,7 @@ def test_scrapyd_deploy_and_schedule_crawl_into_the_database(
     )
     if probe.returncode != 0 and "Not a directory" in probe.stderr:
         pytest.xfail(
-            "scrapyd imports the project from the zipped egg: pipeline/normalize.py and "
+            "scrapyd imports the project from the zipped egg: pipeline/normalize/render.py and "
             "pipeline/sources.py must read layout.toml and sources.toml with "
             "importlib.resources, not Path(__file__): "
             + probe.stderr.strip().splitlines()[-1]

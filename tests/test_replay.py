@@ -11,14 +11,14 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.cli import cli
-from pipeline.normalize import check_document
-from pipeline.replay import (
+from pipeline.inputs.replay import (
     ReplayError,
     input_files,
     iter_pages,
     read_manifest,
     sniff_url,
 )
+from pipeline.normalize.render import check_document
 
 REPLAY = Path(__file__).parent / "fixtures" / "replay"
 # Hand-checked against the publishers' pages (and the corpus ground truth they come from).
@@ -249,10 +249,10 @@ def test_without_manifest_or_canonical_the_file_uri_is_used(tmp_path):
 def test_gzipped_pages_are_read_and_bombs_and_broken_files_are_skipped(
     tmp_path, monkeypatch
 ):
-    import pipeline.replay
+    import pipeline.inputs.replay
 
     # a small limit: a real 64 MiB bomb would leave the test process holding as much
-    monkeypatch.setattr(pipeline.replay, "MAX_BYTES", 100_000)
+    monkeypatch.setattr(pipeline.inputs.replay, "MAX_BYTES", 100_000)
     story = b"<html><body><p>Budget day in parliament.</p></body></html>"
     (tmp_path / "story.html.gz").write_bytes(gzip.compress(story))
     (tmp_path / "bomb.html.gz").write_bytes(gzip.compress(b" " * 100_001))
@@ -276,9 +276,9 @@ def test_gzipped_pages_are_read_and_bombs_and_broken_files_are_skipped(
 def test_a_gz_file_too_large_to_hold_a_page_within_the_limit_is_not_read(
     tmp_path, monkeypatch
 ):
-    import pipeline.replay
+    import pipeline.inputs.replay
 
-    monkeypatch.setattr(pipeline.replay, "MAX_COMPRESSED", 100)
+    monkeypatch.setattr(pipeline.inputs.replay, "MAX_COMPRESSED", 100)
     (tmp_path / "big.html.gz").write_bytes(gzip.compress(os.urandom(1000)))
     [item] = iter_pages([tmp_path / "big.html.gz"], "news", lambda host: None)
     assert item.reason == "too-large"

@@ -1,7 +1,7 @@
 from sqlite_utils import Database
 
-from pipeline.schema import SCHEMA_VERSION, migrate, schema_version
-from pipeline.store import Store
+from pipeline.store.schema import SCHEMA_VERSION, migrate, schema_version
+from pipeline.store.writer import Store
 
 
 def test_database_of_the_first_schema_upgrades_in_place(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pipeline.scripted import article_html
+from pipeline.extract.scripted import article_html
 
 STORY = "".join(
     f"<p>Paragraph {n} of the story about the state budget, with enough words.</p>"

@@ -17,8 +17,8 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
+from pipeline.crawl.middlewares import retry_after
 from pipeline.items import Hints, Page
-from pipeline.middlewares import retry_after
 from pipeline.sources import SourceError
 from spiders.news import NewsSpider, failure_reason, may_pass, seen_urls
 

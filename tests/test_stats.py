@@ -14,10 +14,10 @@ from sqlite_utils import Database
 
 from pipeline.cli import cli
 from pipeline.items import Article
-from pipeline.schema import SCHEMA_VERSION, migrate
-from pipeline.serve import collect_stats
-from pipeline.stats import RunStats
-from pipeline.store import Store
+from pipeline.runstats import RunStats
+from pipeline.serve.datasette import collect_stats
+from pipeline.store.schema import SCHEMA_VERSION, migrate
+from pipeline.store.writer import Store
 
 BS = "https://www.business-standard.com"
 HT = "https://www.hindustantimes.com"

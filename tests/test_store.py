@@ -6,8 +6,8 @@ import frontmatter
 import pytest
 
 from pipeline.items import Article
-from pipeline.schema import SCHEMA_VERSION
-from pipeline.store import Store, StoreError
+from pipeline.store.schema import SCHEMA_VERSION
+from pipeline.store.writer import Store, StoreError
 
 PARAGRAPHS = [
     "Foreign Secretary Vikram Misri said on Friday that India is in touch with US authorities about the surrender of Tahawwur Rana.",

@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import Dropped
-from pipeline.extract import _identifier
-from pipeline.items import Page
-from pipeline.workers import (
+from pipeline.extract.article import _identifier
+from pipeline.inputs.workers import (
     _LIBC,
     ExtractPool,
     MemoryTrimmer,
     extract_outcome,
     private_bytes,
 )
+from pipeline.items import Page
 
 ENGLISH = (
     "The central bank kept its policy rate unchanged on Thursday and said inflation "

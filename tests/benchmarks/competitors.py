@@ -25,7 +25,7 @@ from pathlib import Path
 import trafilatura
 
 from pipeline.errors import Dropped
-from pipeline.extract import extract
+from pipeline.extract.article import extract
 from pipeline.items import Page
 from tests.benchmarks.machine import print_machine
 from tests.benchmarks.sample import read_bodies, write_sample

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.items import Article
-from pipeline.store import DB_NAME, Store
+from pipeline.store.writer import DB_NAME, Store
 from tests.benchmarks.command import mib
 from tests.benchmarks.machine import print_machine
 

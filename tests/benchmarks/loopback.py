@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from pipeline.replay import read_manifest
+from pipeline.inputs.replay import read_manifest
 from tests.loopback import LoopbackServer
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import psutil
 
-from pipeline.ingest import ingest
-from pipeline.replay import input_files, iter_pages
+from pipeline.inputs.ingest import ingest
+from pipeline.inputs.replay import input_files, iter_pages
+from pipeline.inputs.workers import ExtractPool
 from pipeline.sources import adhoc_source
-from pipeline.store import Store
-from pipeline.workers import ExtractPool
+from pipeline.store.writer import Store
 from tests.benchmarks.command import mib, tree_memory
 from tests.benchmarks.machine import print_machine
 from tests.benchmarks.sample import sample_arguments, sampled

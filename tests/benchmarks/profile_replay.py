@@ -19,9 +19,9 @@ from pathlib import Path
 from pyinstrument import Profiler
 
 from pipeline.errors import Dropped
+from pipeline.inputs.workers import extract_outcome
 from pipeline.items import Article, Page
-from pipeline.store import Store
-from pipeline.workers import extract_outcome
+from pipeline.store.writer import Store
 from tests.benchmarks.machine import print_machine
 from tests.benchmarks.sample import read_bodies, write_sample
 

@@ -42,12 +42,12 @@ from lxml.html import fromstring
 from rich.console import Console
 from rich.table import Table
 
-from pipeline import metadata
-from pipeline.dedup import stored_article_id
 from pipeline.errors import Dropped
-from pipeline.extract import decode_html, extract, parse_html
+from pipeline.extract import metadata
+from pipeline.extract.article import decode_html, extract, parse_html
+from pipeline.extract.jsonld import read_linked_data, text_value
 from pipeline.items import Page
-from pipeline.jsonld import read_linked_data, text_value
+from pipeline.store.dedup import stored_article_id
 from tests.benchmarks.scoring import TITLE_MISSES, Score, same_title, score, title_miss
 
 REPO = Path(__file__).resolve().parents[2]

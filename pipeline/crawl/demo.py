@@ -1,6 +1,6 @@
 """``broadsheet demo``: the whole pipeline on a bundled sample site, with no network.
 
-The site in ``pipeline/demo_site/`` (robots.txt, an RSS feed, a news sitemap and five
+The site in ``pipeline/crawl/demo_site/`` (robots.txt, an RSS feed, a news sitemap and five
 articles, two of them the same wire story under different headlines) is served on
 127.0.0.1 by a thread of this process, and crawled by the real spider with the real
 settings, throttling aside. Files mention ``{{base}}`` where the server's own URL goes.

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 from lxml.etree import _Element
 
 from pipeline.errors import Dropped
-from pipeline.jsonld import LinkedData, node_types
-from pipeline.metadata import Meta
+from pipeline.extract.jsonld import LinkedData, node_types
+from pipeline.extract.metadata import Meta
 from pipeline.wordcount import count_words
 
 # a listing segment as the last or next-to-last part of the path: /tag/india/, /author/x

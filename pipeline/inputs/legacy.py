@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
-from pipeline.normalize import derive_title
-from pipeline.paths import slugify
+from pipeline.normalize.render import derive_title
+from pipeline.store.paths import slugify
 
 RECORD = re.compile(r"^[ \t]*date[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*", re.MULTILINE)
 URL_LINE = re.compile(r"^[ \t]*(https?://\S+)[ \t]*$", re.MULTILINE)

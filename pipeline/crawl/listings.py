@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
@@ -275,3 +276,11 @@ def _language(value: str | None) -> str | None:
 def _clean(value: object) -> str | None:
     value = " ".join(value.split()) if isinstance(value, str) else ""
     return value or None
+
+
+def listing_key(request: Any) -> str:
+    """The URL a listing's validators are kept under: the first of a redirect chain.
+
+    ``request`` is a Scrapy ``Request``; only its ``url`` and ``meta`` are read.
+    """
+    return request.meta.get("redirect_urls", [request.url])[0]

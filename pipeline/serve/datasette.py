@@ -17,11 +17,11 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.errors import BroadsheetError
-from pipeline.schema import SCHEMA_VERSION
+from pipeline.store.schema import SCHEMA_VERSION
 
 DATABASE_NAME = "broadsheet"
 CONTENT = "content"  # the markdown tree; articles.path is relative to it
-METADATA_PATH = Path(__file__).parent / "datasette" / "metadata.yml"
+METADATA_PATH = Path(__file__).with_name("metadata.yml")
 
 
 class ServeError(BroadsheetError):

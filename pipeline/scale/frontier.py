@@ -44,20 +44,20 @@ from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 
-from pipeline.crawl import NO_LISTING, run_stats
-from pipeline.dedup import url_variants
+from pipeline.crawl.runner import NO_LISTING, run_stats
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
-from pipeline.redisqueue import ITEMS, PREFIX, ReliableList, article_message, connect
-from pipeline.redisqueue import crawl_message as run_message
-from pipeline.stats import RunStats, print_summary, utc_now
-from pipeline.store import DB_NAME
+from pipeline.runstats import RunStats, print_summary, utc_now
+from pipeline.scale.queues import ITEMS, PREFIX, ReliableList, article_message, connect
+from pipeline.scale.queues import crawl_message as run_message
+from pipeline.store.dedup import url_variants
+from pipeline.store.writer import DB_NAME
 
 log = logging.getLogger(__name__)
 QUEUE_KEY = f"{PREFIX}:%(spider)s:requests"
 SEEN_KEY = f"{PREFIX}:%(spider)s:seen"
 SEED_BATCH = 1000
-NOTHING_FETCHED = "no article fetched"  # pipeline.crawl.verdict's last word
+NOTHING_FETCHED = "no article fetched"  # pipeline.crawl.runner.verdict's last word
 
 
 def redis_url(settings: BaseSettings) -> str:
@@ -91,19 +91,19 @@ class RedisFrontier:
             return
         for name, value in {
             "REDIS_URL": url,
-            "SCHEDULER": "pipeline.frontier.SourceScheduler",
-            "DUPEFILTER_CLASS": "pipeline.frontier.ArticleDupeFilter",
+            "SCHEDULER": "pipeline.scale.frontier.SourceScheduler",
+            "DUPEFILTER_CLASS": "pipeline.scale.frontier.ArticleDupeFilter",
             "SCHEDULER_PERSIST": True,
             "SCHEDULER_QUEUE_KEY": QUEUE_KEY,
             "SCHEDULER_DUPEFILTER_KEY": SEEN_KEY,
         }.items():
             settings.set(name, value, priority="addon")
-        settings["ITEM_PIPELINES"]["pipeline.pipelines.Store"] = None
-        settings["ITEM_PIPELINES"]["pipeline.frontier.PushItems"] = 300
+        settings["ITEM_PIPELINES"]["pipeline.crawl.pipelines.Store"] = None
+        settings["ITEM_PIPELINES"]["pipeline.scale.frontier.PushItems"] = 300
         # feed_state lives in the loader's database: listings are fetched in full.
         middlewares = settings["DOWNLOADER_MIDDLEWARES"]
-        middlewares["pipeline.middlewares.ConditionalListings"] = None
-        middlewares["pipeline.frontier.ForgetFailed"] = 50
+        middlewares["pipeline.crawl.middlewares.ConditionalListings"] = None
+        middlewares["pipeline.scale.frontier.ForgetFailed"] = 50
 
 
 class SourceScheduler(Scheduler):

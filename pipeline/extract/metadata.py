@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from lxml.html import HtmlElement
 
-from pipeline.jsonld import LinkedData, text_value
+from pipeline.extract.jsonld import LinkedData, text_value
 
 
 # "Headline | Site", "Site » Section » Headline", "見出し ｜ サイト", "제목ㅣ사이트";

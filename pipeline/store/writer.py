@@ -31,8 +31,12 @@ from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
-from pipeline import normalize
-from pipeline.dedup import (
+from pipeline.errors import BroadsheetError
+from pipeline.items import Article
+from pipeline.normalize import render as normalize
+from pipeline.runstats import utc_now
+from pipeline.sources import Source
+from pipeline.store.dedup import (
     NearDuplicates,
     canonical_url,
     hash_normalised,
@@ -40,18 +44,14 @@ from pipeline.dedup import (
     shingles_normalised,
     stored_article_id,
 )
-from pipeline.errors import BroadsheetError
-from pipeline.items import Article
-from pipeline.paths import (
+from pipeline.store.paths import (
     relative_path,
     resolve_inside,
     slug_for,
     temp_name,
     write_atomic,
 )
-from pipeline.schema import SchemaError, check_version, migrate, transaction
-from pipeline.sources import Source
-from pipeline.stats import utc_now
+from pipeline.store.schema import SchemaError, check_version, migrate, transaction
 
 DB_NAME = "broadsheet.db"
 CONTENT = "content"

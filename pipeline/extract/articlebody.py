@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import re
 
-from pipeline.htmlmd import Block, escape
+from pipeline.extract.htmlmd import Block, escape
 from pipeline.wordcount import count_words
 
 MIN_WORDS = 40

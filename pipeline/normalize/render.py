@@ -40,7 +40,7 @@ from pipeline.items import Article
 from pipeline.tomlfile import read_toml
 
 # Read through importlib.resources: under scrapyd the package runs from a zipped egg.
-DEFAULT_LAYOUT = resources.files("pipeline") / "layout.toml"
+DEFAULT_LAYOUT = resources.files("pipeline.normalize") / "layout.toml"
 ARTICLE_KEYS = (
     "title",
     "date",

@@ -29,7 +29,7 @@ from typing import TypeVar
 from pebble import ProcessExpired, ProcessPool
 
 from pipeline.errors import Dropped
-from pipeline.extract import complete_lang, extract
+from pipeline.extract.article import complete_lang, extract
 from pipeline.items import Article, Page
 from pipeline.sources import Source
 

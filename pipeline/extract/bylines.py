@@ -16,9 +16,9 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
-from pipeline.jsonld import LinkedData, names
-from pipeline.metadata import Meta
-from pipeline.paths import slugify
+from pipeline.extract.jsonld import LinkedData, names
+from pipeline.extract.metadata import Meta
+from pipeline.store.paths import slugify
 
 BY = re.compile(
     r"^\s*((written\s+|reported\s+|posted\s+|edited\s+)?by[:\s]+|"

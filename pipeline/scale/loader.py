@@ -28,9 +28,9 @@ import redis
 from rich.console import Console
 
 from pipeline.errors import BroadsheetError
-from pipeline.lock import output_lock
-from pipeline.normalize import Layout
-from pipeline.redisqueue import (
+from pipeline.normalize.render import Layout
+from pipeline.runstats import RunStats, print_summary, utc_now
+from pipeline.scale.queues import (
     ITEMS,
     PREFIX,
     Message,
@@ -40,8 +40,8 @@ from pipeline.redisqueue import (
     decode,
 )
 from pipeline.sources import Source
-from pipeline.stats import RunStats, print_summary, utc_now
-from pipeline.store import Store
+from pipeline.store.lock import output_lock
+from pipeline.store.writer import Store
 
 log = logging.getLogger(__name__)
 CLAIM_KEY = f"{PREFIX}:loader"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from pipeline.htmlmd import Block
-from pipeline.metadata import TEXT_DATE
+from pipeline.extract.htmlmd import Block
+from pipeline.extract.metadata import TEXT_DATE
 
 MAX_WORDS = 30
 SOCIAL = (

@@ -5,7 +5,7 @@
   ``index.html``) to one form.
 * :func:`content_hash` fingerprints the normalised body text.
 * :class:`NearDuplicates` is a MinHash LSH index (datasketch's MinHash and band layout,
-  computed by :mod:`pipeline.minhash`) whose bands live in SQLite tables next to the
+  computed by :mod:`pipeline.store.minhash`) whose bands live in SQLite tables next to the
   articles: it survives restarts, and a lookup is a handful of indexed queries however
   large the database grows. Candidates are confirmed with the exact Jaccard similarity
   of their word shingles before anything is called a near-duplicate.
@@ -25,8 +25,8 @@ import numpy as np
 from sqlite_utils import Database
 from w3lib.url import canonicalize_url
 
-from pipeline import minhash
-from pipeline.schema import transaction
+from pipeline.store import minhash
+from pipeline.store.schema import transaction
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 TRACKING_PARAMS = re.compile(
@@ -182,7 +182,7 @@ class NearDuplicates:
             )
 
     def signature(self, shingle_set: set[str]) -> np.ndarray | None:
-        """datasketch's MinHash of the shingles (see :mod:`pipeline.minhash`)."""
+        """datasketch's MinHash of the shingles (see :mod:`pipeline.store.minhash`)."""
         if len(shingle_set) < self.MIN_SHINGLES:
             return None
         return minhash.signature(shingle_set, self.num_perm)

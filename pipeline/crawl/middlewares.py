@@ -34,8 +34,9 @@ from scrapy.utils.response import response_status_message
 from sqlite_utils import Database
 from twisted.internet.task import deferLater
 
-from pipeline.dedup import stored_article_id
-from pipeline.store import DB_NAME
+from pipeline.crawl.listings import listing_key
+from pipeline.store.dedup import stored_article_id
+from pipeline.store.writer import DB_NAME
 
 logger = logging.getLogger(__name__)
 LISTINGS = {"feed", "sitemap", "section"}
@@ -43,11 +44,6 @@ LISTINGS = {"feed", "sitemap", "section"}
 
 def database_path(settings: BaseSettings) -> Path:
     return Path(settings.get("BROADSHEET_OUTPUT") or "output") / DB_NAME
-
-
-def listing_key(request: Request) -> str:
-    """The URL a listing's validators are kept under: the first of a redirect chain."""
-    return request.meta.get("redirect_urls", [request.url])[0]
 
 
 class Snapshot:

@@ -3,7 +3,7 @@
 :func:`crawl` starts a CrawlerProcess with one ``news`` crawler per source (they run
 side by side, each polite to its own site) and returns each source's status.
 :func:`run_stats` turns a crawler's Scrapy stats into the run's
-:class:`~pipeline.stats.RunStats` and decides whether the source is failing.
+:class:`~pipeline.runstats.RunStats` and decides whether the source is failing.
 :func:`repeat` runs ``broadsheet crawl`` every N minutes: each round in a fresh
 subprocess, because a Twisted reactor cannot be restarted in one process.
 """
@@ -22,8 +22,8 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from pipeline.errors import BroadsheetError
+from pipeline.runstats import RunStats, utc_now
 from pipeline.sources import Source
-from pipeline.stats import RunStats, utc_now
 
 INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 UNITS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400}

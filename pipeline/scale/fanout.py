@@ -25,8 +25,10 @@ import redis
 from rich.console import Console
 
 from pipeline.errors import Dropped
+from pipeline.inputs.replay import Skipped
+from pipeline.inputs.workers import ExtractPool
 from pipeline.items import Page
-from pipeline.redisqueue import (
+from pipeline.scale.queues import (
     ITEMS,
     PAGES,
     QueueError,
@@ -36,9 +38,7 @@ from pipeline.redisqueue import (
     dropped_message,
     page_message,
 )
-from pipeline.replay import Skipped
 from pipeline.sources import Source
-from pipeline.workers import ExtractPool
 
 log = logging.getLogger(__name__)
 MAX_QUEUED = 2000  # pages waiting in Redis before fan_out waits for the workers

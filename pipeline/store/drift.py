@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.paths import resolve_inside, write_atomic
-from pipeline.store import Store
+from pipeline.store.paths import resolve_inside, write_atomic
+from pipeline.store.writer import Store
 
 
 def export_all(store: Store) -> int:

@@ -2,10 +2,10 @@
 
     Page --Extract--> Article --Store--> row + markdown file
 
-:class:`Extract` runs :func:`pipeline.extract.extract` in the extraction pool
+:class:`Extract` runs :func:`pipeline.extract.article.extract` in the extraction pool
 (``BROADSHEET_WORKERS`` processes; 0 runs it in the crawl process) and turns
 ``Dropped`` into ``DropItem`` with the reason. :class:`Store` hands articles to
-:class:`pipeline.store.Store` and, when the spider closes, writes the run's row in
+:class:`pipeline.store.writer.Store` and, when the spider closes, writes the run's row in
 ``crawls`` and prints its summary. Crawlers of several sources in one process share
 one Store (one SQLite writer, one near-duplicate index) and one pool.
 """
@@ -27,13 +27,13 @@ from scrapy.logformatter import LogFormatter as ScrapyLogFormatter
 from scrapy.logformatter import LogFormatterResult
 from twisted.python.failure import Failure
 
-from pipeline import store as store_module
-from pipeline.crawl import run_stats
+from pipeline.crawl.runner import run_stats
 from pipeline.errors import Dropped
+from pipeline.inputs.workers import ExtractPool, default_workers
 from pipeline.items import Article, Page
-from pipeline.lock import output_lock
-from pipeline.stats import print_summary, utc_now
-from pipeline.workers import ExtractPool, default_workers
+from pipeline.runstats import print_summary, utc_now
+from pipeline.store import writer as store_module
+from pipeline.store.lock import output_lock
 
 log = logging.getLogger(__name__)
 QUIET_OUTCOMES = {"duplicate", "near-duplicate"}

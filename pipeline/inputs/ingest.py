@@ -10,12 +10,12 @@ import logging
 from collections.abc import Callable, Iterable
 
 from pipeline.errors import Dropped
+from pipeline.inputs.replay import Skipped
+from pipeline.inputs.workers import ExtractPool
 from pipeline.items import Article, Page
-from pipeline.replay import Skipped
+from pipeline.runstats import RunStats
 from pipeline.sources import Source
-from pipeline.stats import RunStats
-from pipeline.store import Store
-from pipeline.workers import ExtractPool
+from pipeline.store.writer import Store
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ for any bytes:
 
 The HTML is parsed with lxml once; metadata is read from that tree and the same tree
 is handed to trafilatura for the body (trafilatura copies it before cleaning). See
-``pipeline.decode``, ``pipeline.metadata``, ``pipeline.dates``, ``pipeline.bylines``,
-``pipeline.htmlmd``, ``pipeline.articlebody`` and ``pipeline.pagekind`` for the rules.
+``pipeline.extract.decode``, ``pipeline.extract.metadata``, ``pipeline.extract.dates``, ``pipeline.extract.bylines``,
+``pipeline.extract.htmlmd``, ``pipeline.extract.articlebody`` and ``pipeline.extract.pagekind`` for the rules.
 """
 
 from __future__ import annotations
@@ -41,14 +41,14 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.utils import DOCTYPE_TAG, HTML_PARSER, load_html
 
-from pipeline import articlebody, dates, metadata, pagekind, scripted
-from pipeline.boilerplate import remove_furniture
-from pipeline.bylines import read_authors
-from pipeline.decode import decode_html
 from pipeline.errors import Dropped
-from pipeline.htmlmd import Block, join_blocks, to_blocks
+from pipeline.extract import articlebody, dates, metadata, pagekind, scripted
+from pipeline.extract.boilerplate import remove_furniture
+from pipeline.extract.bylines import read_authors
+from pipeline.extract.decode import decode_html
+from pipeline.extract.htmlmd import Block, join_blocks, to_blocks
+from pipeline.extract.jsonld import LinkedData, read_linked_data
 from pipeline.items import Article, Page
-from pipeline.jsonld import LinkedData, read_linked_data
 from pipeline.sources import Source, SourceError
 from pipeline.wordcount import count_words
 
@@ -272,7 +272,7 @@ def body_from_scripts(
     html: str, url: str, title: str, linked: LinkedData, authors: tuple[str, ...]
 ) -> list[Block]:
     """Body blocks from the story's HTML that a client-rendered page keeps in a script
-    (:mod:`pipeline.scripted`); none when there is no such HTML."""
+    (:mod:`pipeline.extract.scripted`); none when there is no such HTML."""
     fragment = scripted.article_html(html)
     if fragment is None:
         return []
