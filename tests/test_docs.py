@@ -1,4 +1,5 @@
-"""Every command is documented: it has help with an example, and the README names it."""
+"""Every command is documented: it has help with an example, and the README names it.
+Every relative link in the README and docs/ points at a file and heading that exist."""
 
 import re
 from pathlib import Path
@@ -8,7 +9,15 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 
-README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+PAGES = [
+    ROOT / "README.md",
+    ROOT / "CHANGELOG.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^```.*?^```", re.M | re.S)
 COMMANDS = sorted(cli.commands)
 
 
@@ -39,3 +48,33 @@ def test_every_command_is_in_the_readme(command):
 
 def test_no_placeholder_is_left_in_the_readme():
     assert "PLACEHOLDER" not in README
+
+
+def anchors(page: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces as hyphens."""
+    text = FENCE.sub("", page.read_text(encoding="utf-8"))
+    headings = re.findall(r"^#+\s+(.+?)\s*$", text, re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def relative_links(page: Path) -> list[str]:
+    text = FENCE.sub("", page.read_text(encoding="utf-8"))
+    return [t for t in LINK.findall(text) if not re.match(r"[a-z]+:", t)]
+
+
+def test_the_docs_pages_exist():
+    names = {p.name for p in PAGES}
+    for name in ("crawling.md", "extraction.md", "database.md", "serving.md"):
+        assert name in names
+    for name in ("deploy.md", "benchmarks.md", "testing.md", "development.md"):
+        assert name in names
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_relative_link_resolves(page):
+    for target in relative_links(page):
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        assert linked.exists(), f"{page.name}: {target}: no such file"
+        if anchor and linked.suffix == ".md":
+            assert anchor in anchors(linked), f"{page.name}: {target}: no such heading"
