@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from pathlib import Path
 
 import frontmatter
@@ -6,6 +8,8 @@ from sqlite_utils import Database
 
 from pipeline.cli import cli
 from pipeline.normalize.render import check_document
+
+BROADSHEET = [sys.executable, "-c", "from pipeline.cli import cli; cli()"]
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DUMP = FIXTURES / "legacy" / "legacy-text-hindustantimes.txt"
@@ -137,3 +141,44 @@ def test_version():
     result = run("--version")
     assert result.exit_code == 0
     assert "version" in result.output
+
+
+def test_crawl_options_reach_a_repeated_round_whole(tmp_path):
+    """--every runs each round in a subprocess: every option, --seed-from included,
+    must get there (here the round refuses --seed-from without --redis)."""
+    from pipeline.crawl.runner import CrawlOptions
+
+    options = CrawlOptions(
+        output=tmp_path / "out",
+        sources=["a", "b"],
+        sources_file=tmp_path / "s.toml",
+        limit=3,
+        refresh=True,
+        record=tmp_path / "warc",
+        settings={"DOWNLOAD_DELAY": "0"},
+        redis_url="redis://x:1/0",
+        seed_from=tmp_path / "seed",
+        verbosity=2,
+        log_file=tmp_path / "log.txt",
+        layout_file=tmp_path / "layout.toml",
+    )
+    assert CrawlOptions.from_json(options.to_json()) == options
+    result = subprocess.run(
+        [
+            *BROADSHEET,
+            "crawl",
+            "--every",
+            "1s",
+            "--rounds",
+            "1",
+            "--output",
+            str(tmp_path / "out"),
+            "--seed-from",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "--seed-from needs --redis URL" in result.stderr

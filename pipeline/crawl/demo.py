@@ -8,12 +8,17 @@ settings, throttling aside. Files mention ``{{base}}`` where the server's own UR
 
 from __future__ import annotations
 
+import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from pipeline.crawl.runner import CrawlOptions, crawl, crawl_settings
+from pipeline.sources import load_sources
+from pipeline.store.lock import output_lock
 
 SITE = Path(__file__).with_name("demo_site")
 TYPES = {
@@ -26,7 +31,6 @@ QUIET_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "False",
     "DOWNLOAD_DELAY": "0",
     "BROADSHEET_SITEMAP_MAX_AGE": "0",
-    "LOG_LEVEL": "WARNING",
 }
 
 
@@ -91,3 +95,19 @@ def sources_file(base: str, folder: Path) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def run_demo(
+    options: CrawlOptions, say: Callable[[str], None]
+) -> dict[str, tuple[str, str]]:
+    """Serve the demo site and crawl it with ``options`` (their output, log and layout);
+    ``{source: (status, message)}``."""
+    with tempfile.TemporaryDirectory() as folder, serve_site() as base:
+        say(f"serving the demo site at {base}/ and crawling it into {options.output}")
+        options.sources_file = sources_file(base, Path(folder))
+        options.settings = {**QUIET_SETTINGS, **options.settings}
+        settings = crawl_settings(options)
+        settings.set("BROADSHEET_LOCK_HELD", True, priority="cmdline")
+        settings.set("BROADSHEET_COMMAND", "broadsheet demo", priority="cmdline")
+        with output_lock(options.output):
+            return crawl(list(load_sources(options.sources_file).values()), settings)

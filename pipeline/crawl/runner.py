@@ -1,34 +1,40 @@
-"""Running a crawl: settings, one crawler per source in one process, run records.
+"""Running a crawl: options, settings, one crawler per source in one process.
 
-:func:`crawl` starts a CrawlerProcess with one ``news`` crawler per source (they run
-side by side, each polite to its own site) and returns each source's status.
-:func:`run_stats` turns a crawler's Scrapy stats into the run's
-:class:`~pipeline.runstats.RunStats` and decides whether the source is failing.
-:func:`repeat` runs ``broadsheet crawl`` every N minutes: each round in a fresh
-subprocess, because a Twisted reactor cannot be restarted in one process.
+:func:`run_crawl` does what ``broadsheet crawl`` is asked (a :class:`CrawlOptions`):
+the output lock or the Redis frontier, then :func:`crawl`, which starts a
+CrawlerProcess with one ``news`` crawler per source (they run side by side, each polite
+to its own site) and returns each source's status. :func:`repeat` runs it every N
+minutes, each round in a fresh subprocess (a Twisted reactor cannot be restarted in
+one process) that receives the same options as JSON, so no option is lost on the way.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
+from pipeline.crawl.verdict import NO_LISTING, CrawlRun, run_stats, verdict
 from pipeline.errors import BroadsheetError
-from pipeline.runstats import RunStats, utc_now
-from pipeline.sources import Source
+from pipeline.runstats import utc_now
+from pipeline.sources import Source, load_sources, select
+from pipeline.store.lock import output_lock
+
+__all__ = ["NO_LISTING", "CrawlRun", "run_stats", "verdict"]
 
 INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 UNITS = {"": 60, "s": 1, "m": 60, "h": 3600, "d": 86400}
 SETTING_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
-NETWORK = {"dns", "refused", "no-route", "connect", "tcp-timeout"}
+LOG_LEVELS = ("WARNING", "INFO", "DEBUG")
 
 
 class CrawlError(BroadsheetError):
@@ -36,15 +42,37 @@ class CrawlError(BroadsheetError):
 
 
 @dataclass
-class CrawlRun(RunStats):
-    """RunStats whose verdict comes from the crawl itself, not only from what was stored:
-    a run that found nothing new because the feeds were unchanged is healthy."""
+class CrawlOptions:
+    """Everything ``broadsheet crawl`` was asked, in a form a subprocess can receive."""
 
-    broken: bool = False
+    output: Path = Path("output")
+    sources: list[str] = field(default_factory=list)
+    sources_file: Path | None = None
+    limit: int | None = None
+    refresh: bool = False
+    record: Path | None = None
+    settings: dict[str, str] = field(default_factory=dict)
+    redis_url: str | None = None
+    seed_from: Path | None = None
+    verbosity: int = 0
+    log_file: Path | None = None
+    layout_file: Path | None = None
 
-    @property
-    def failing(self) -> bool:
-        return self.broken
+    def to_json(self) -> str:
+        return json.dumps(
+            {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> CrawlOptions:
+        data = json.loads(text)
+        paths = {f.name for f in fields(cls) if "Path" in str(f.type)}
+        return cls(
+            **{
+                k: Path(v) if k in paths and v is not None else v
+                for k, v in data.items()
+            }
+        )
 
 
 # -- options ------------------------------------------------------------------
@@ -74,28 +102,25 @@ def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     return overrides
 
 
-def crawl_settings(
-    output: Path,
-    sources_file: Path | None = None,
-    limit: int | None = None,
-    refresh: bool = False,
-    record: Path | None = None,
-    overrides: dict[str, str] | None = None,
-) -> Settings:
+def crawl_settings(options: CrawlOptions) -> Settings:
     """pipeline.settings, then the options of ``broadsheet crawl``, then ``-s`` pairs."""
     settings = Settings()
     settings.setmodule("pipeline.settings", priority="project")
-    options: dict[str, Any] = {
-        "BROADSHEET_OUTPUT": str(output),
-        "BROADSHEET_SOURCES": str(sources_file) if sources_file else "",
-        "BROADSHEET_LIMIT": limit or 0,
-        "BROADSHEET_REFRESH": refresh,
-        "BROADSHEET_RECORD": str(record) if record else "",
+    values: dict[str, Any] = {
+        "BROADSHEET_OUTPUT": str(options.output),
+        "BROADSHEET_SOURCES": str(options.sources_file) if options.sources_file else "",
+        "BROADSHEET_LIMIT": options.limit or 0,
+        "BROADSHEET_REFRESH": options.refresh,
+        "BROADSHEET_RECORD": str(options.record) if options.record else "",
+        "BROADSHEET_LAYOUT": str(options.layout_file) if options.layout_file else "",
         "BROADSHEET_COMMAND": "broadsheet crawl",
         "BROADSHEET_RUN_ID": utc_now(),
+        "LOG_LEVEL": LOG_LEVELS[min(options.verbosity, len(LOG_LEVELS) - 1)],
     }
-    settings.setdict(options, priority="cmdline")
-    settings.setdict(overrides or {}, priority="cmdline")
+    if options.log_file:
+        values["LOG_FILE"] = str(options.log_file)
+    settings.setdict(values, priority="cmdline")
+    settings.setdict(options.settings, priority="cmdline")
     return settings
 
 
@@ -128,111 +153,88 @@ def crawl(sources: list[Source], settings: Settings) -> dict[str, tuple[str, str
     return results
 
 
-def run_stats(
-    source: str, stats: dict[str, Any], reason: str, command: str, started: str
-) -> CrawlRun:
-    """What one crawler did, from its Scrapy stats, with a verdict and a one-line reason."""
-    run = CrawlRun(source=source, command=command, started=started)
-    run.finish()
-    run.requests = stats.get("downloader/request_count", 0)
-    run.pages = stats.get("broadsheet/pages", 0)
-    failed: dict[str, int] = {}
-    for key, value in stats.items():
-        for prefix, add in (
-            ("broadsheet/outcome/", run.outcomes),
-            ("broadsheet/dropped/", run.dropped),
-            ("broadsheet/failed/", failed),
-        ):
-            if key.startswith(prefix):
-                add[key[len(prefix) :]] = value
-    for reason_slug, value in failed.items():
-        if reason_slug == "robots":
-            run.dropped["robots-disallowed"] += value
-        else:
-            run.http_errors[reason_slug.removeprefix("http-")] += value
-    robots = {
-        key.rsplit("/", 1)[1]: value
-        for key, value in stats.items()
-        if key.startswith("robotstxt/response_status_count/")
+def run_crawl(
+    options: CrawlOptions, say: Callable[[str], None] | None = None
+) -> dict[str, tuple[str, str]]:
+    """One crawl as ``broadsheet crawl`` does it: into the locked output folder, or
+    into a Redis frontier; ``{source: (status, message)}``."""
+    say = say or _stderr
+    chosen = select(load_sources(options.sources_file), options.sources)
+    settings = crawl_settings(options)
+    if (
+        options.redis_url
+        or settings.get("BROADSHEET_REDIS_URL")
+        or settings.get("REDIS_URL")
+    ):
+        from pipeline.scale.frontier import prepare_crawl
+
+        seeded = prepare_crawl(
+            settings, options.redis_url, options.seed_from, options.refresh
+        )
+        for name, count in seeded.items():
+            say(f"{name}: {count} stored URL(s) marked as seen in Redis")
+        return crawl(chosen, settings)  # no local store: no lock
+    if options.seed_from:
+        raise CrawlError("--seed-from needs --redis URL")
+    settings.set("BROADSHEET_LOCK_HELD", True, priority="cmdline")
+    with output_lock(options.output):
+        return crawl(chosen, settings)
+
+
+def exit_status(
+    results: dict[str, tuple[str, str]], say: Callable[[str], None] | None = None
+) -> int:
+    """Say which sources failed; 1 when every one of them did, else 0."""
+    say = say or _stderr
+    failing = {
+        name: msg for name, (status, msg) in results.items() if status == "failing"
     }
-    for status, value in robots.items():
-        if status not in ("200", "404") and int(status) >= 400:
-            run.http_errors[f"robots.txt {status}"] += value
-    run.broken, run.message = verdict(run, stats, reason, failed, robots)
-    return run
+    for name, message in failing.items():
+        say(f"{name}: failing: {message}")
+    return 1 if failing and len(failing) == len(results) else 0
 
 
-NO_LISTING = "no feed or sitemap could be read"
-
-
-def verdict(
-    run: RunStats,
-    stats: dict[str, Any],
-    reason: str,
-    failed: dict[str, int],
-    robots: dict[str, int],
-) -> tuple[bool, str]:
-    """(failing, one-line message) for a source's run."""
-    listings = stats.get("broadsheet/listings", 0)
-    unchanged = stats.get("broadsheet/not-modified", 0)
-    links = stats.get("broadsheet/links", 0)
-    known = stats.get("broadsheet/skipped/known", 0)
-    errors = ", ".join(f"{k} x{v}" for k, v in sorted(run.http_errors.items()))
-    if reason.startswith("unreachable"):
-        return True, f"{reason} (no network, or the host is down)"
-    if reason not in ("finished", "closespider_itemcount"):
-        return True, f"stopped early ({reason})"
-    if listings == 0 and unchanged == 0:
-        if all(s.startswith("http-4") for s in failed) and (
-            any(s in robots for s in ("401", "403")) or "http-403" in failed
-        ):
-            return (
-                True,
-                f"the site refuses this crawler ({errors}), e.g. at its CDN edge",
-            )
-        if failed and set(failed) <= NETWORK | {"timeout"}:
-            return True, f"no feed or sitemap answered ({errors})"
-        return True, f"{NO_LISTING} ({errors or 'nothing fetched'})"
-    if run.stored:
-        return False, ""
-    if run.pages:
-        drops = ", ".join(f"{k} {v}" for k, v in sorted(run.dropped.items()))
-        return True, f"no article extracted from {run.pages} pages ({drops})"
-    if unchanged and not links:
-        return False, "feeds and sitemaps unchanged since the last run"
-    if known and links:
-        return False, "nothing new: every article is stored already"
-    if not links:
-        return True, "the feeds and sitemaps list no article URL"
-    if errors:
-        return True, f"every article request failed ({errors})"
-    return True, "no article fetched"
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 # -- repeating ----------------------------------------------------------------
 
+ROUND = (
+    "import sys; from pipeline.crawl.runner import round_main; sys.exit(round_main())"
+)
 
-def repeat(arguments: list[str], every: float, rounds: int | None = None) -> int:
-    """Run ``broadsheet crawl ARGUMENTS`` every ``every`` seconds, each in a subprocess.
+
+def round_main() -> int:
+    """One round of :func:`repeat`, in its subprocess: the options come as JSON on stdin."""
+    options = CrawlOptions.from_json(sys.stdin.read())
+    try:
+        return exit_status(run_crawl(options))
+    except BroadsheetError as error:
+        _stderr(f"Error: {error}")
+        return 1
+
+
+def repeat(options: CrawlOptions, every: float, rounds: int | None = None) -> int:
+    """Crawl with ``options`` every ``every`` seconds, each round in a subprocess.
 
     A round that takes longer than the interval is followed at once by the next one.
     Returns the exit status of the last round (after ``rounds`` rounds, if given).
     """
-    command = [sys.executable, "-c", "from pipeline.cli import cli; cli()", "crawl"]
+    command = [sys.executable, "-c", ROUND]
     done = 0
     status = 0
     while rounds is None or done < rounds:
         began = time.monotonic()
-        print(f"broadsheet crawl: round {done + 1} at {utc_now()}", file=sys.stderr)
-        status = subprocess.run([*command, *arguments], check=False).returncode
+        _stderr(f"broadsheet crawl: round {done + 1} at {utc_now()}")
+        status = subprocess.run(
+            command, input=options.to_json(), text=True, check=False
+        ).returncode
         done += 1
         if rounds is not None and done >= rounds:
             break
         pause = every - (time.monotonic() - began)
         if pause > 0:
-            print(
-                f"broadsheet crawl: next round in {pause:.0f} s (Ctrl-C stops)",
-                file=sys.stderr,
-            )
+            _stderr(f"broadsheet crawl: next round in {pause:.0f} s (Ctrl-C stops)")
             time.sleep(pause)
     return status

@@ -1,0 +1,103 @@
+"""The ``broadsheet`` click group and what its commands share: options, error
+reporting and the progress display."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from pipeline.errors import BroadsheetError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="broadsheet")
+def cli() -> None:
+    "Crawl news sites into Hugo front-matter markdown and a deduplicated SQLite database."
+
+
+OUTPUT_OPTION = click.option(
+    "--output",
+    "output_dir",
+    default="output",
+    show_default=True,
+    envvar="BROADSHEET_OUTPUT",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder holding broadsheet.db and content/",
+)
+SOURCES_OPTION = click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="BROADSHEET_SOURCES",
+    help="Sources file to use instead of the packaged one",
+)
+LAYOUT_OPTION = click.option(
+    "--layout",
+    "layout_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="BROADSHEET_LAYOUT",
+    help="TOML file overriding the front-matter layout defaults",
+)
+WORKERS_OPTION = click.option(
+    "--workers",
+    type=click.IntRange(0),
+    help="Extraction processes (default: one per CPU; 0: in this process)",
+)
+THRESHOLD_OPTION = click.option(
+    "--threshold",
+    default=0.8,
+    show_default=True,
+    type=click.FloatRange(0.01, 1.0),
+    help="Near-duplicate Jaccard threshold",
+)
+ONCE_OPTION = click.option(
+    "--once", is_flag=True, help="Stop when the list is empty (for cron and tests)"
+)
+
+
+@contextmanager
+def reporting() -> Iterator[None]:
+    """Turn broadsheet's own errors into one clear message and a non-zero exit."""
+    try:
+        yield
+    except BroadsheetError as error:
+        raise click.ClickException(str(error)) from None
+    except KeyboardInterrupt:
+        click.echo(
+            "interrupted: what was committed is kept; run the command again to go on",
+            err=True,
+        )
+        sys.exit(130)
+
+
+def progress(console: Console, label: str) -> Progress:
+    """A transient progress bar on a terminal; nothing at all off a terminal."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=True,
+    )
+
+
+@contextmanager
+def counting(console: Console, label: str) -> Iterator[Callable[[], None]]:
+    """A progress display over an unknown total; yields the function that advances it."""
+    with progress(console, label) as bar:
+        task = bar.add_task("pages", total=None)
+        yield lambda: bar.advance(task)

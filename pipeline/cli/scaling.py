@@ -1,0 +1,135 @@
+"""``broadsheet load`` and ``broadsheet work``: the Redis side of a scaled-out run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pipeline.cli.base import (
+    LAYOUT_OPTION,
+    ONCE_OPTION,
+    OUTPUT_OPTION,
+    SOURCES_OPTION,
+    THRESHOLD_OPTION,
+    WORKERS_OPTION,
+    cli,
+    reporting,
+)
+
+
+@cli.command()
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    required=True,
+    envvar="BROADSHEET_REDIS_URL",
+    help="Redis holding the items (redis://HOST:PORT/DB)",
+)
+@OUTPUT_OPTION
+@LAYOUT_OPTION
+@SOURCES_OPTION
+@ONCE_OPTION
+@click.option(
+    "--seed",
+    is_flag=True,
+    help="First mark every URL stored in the output folder as seen in Redis",
+)
+@THRESHOLD_OPTION
+def load(
+    redis_url: str,
+    output_dir: Path,
+    layout_file: Path | None,
+    sources_file: Path | None,
+    once: bool,
+    seed: bool,
+    threshold: float,
+) -> None:
+    """Store the articles that crawlers and workers pushed to Redis: the single writer.
+
+    Runs until Ctrl-C (or, with --once, until the list is empty). A message leaves
+    Redis only once it is committed, so a killed loader loses nothing.
+
+    \b
+        broadsheet load --redis redis://queue:6379/0
+        broadsheet load --redis redis://localhost:6379/0 --once --output /srv/news
+    """
+    from pipeline.normalize.render import load_layout
+    from pipeline.scale.loader import run_loader
+    from pipeline.sources import load_sources
+
+    with reporting():
+        if seed:
+            from pipeline.scale.frontier import seed as seed_frontier
+            from pipeline.scale.queues import connect
+            from pipeline.store.writer import DB_NAME
+
+            if (output_dir / DB_NAME).is_file():
+                for name, count in seed_frontier(
+                    output_dir / DB_NAME, connect(redis_url)
+                ).items():
+                    click.echo(
+                        f"{name}: {count} stored URL(s) marked as seen in Redis",
+                        err=True,
+                    )
+        run_loader(
+            redis_url,
+            output_dir,
+            load_layout(layout_file),
+            load_sources(sources_file),
+            once,
+            threshold,
+        )
+
+
+@cli.command()
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    required=True,
+    envvar="BROADSHEET_REDIS_URL",
+    help="Redis holding the pages (redis://HOST:PORT/DB)",
+)
+@SOURCES_OPTION
+@WORKERS_OPTION
+@click.option(
+    "--name",
+    help="This worker's name: a restarted worker takes back what its namesake left  [default: host name]",
+)
+@ONCE_OPTION
+def work(
+    redis_url: str,
+    sources_file: Path | None,
+    workers: int | None,
+    name: str | None,
+    once: bool,
+) -> None:
+    """Extract the pages `broadsheet replay --redis` queued, for `broadsheet load`.
+
+    \b
+        broadsheet work --redis redis://queue:6379/0
+        broadsheet work --redis redis://queue:6379/0 --workers 8 --once
+    """
+    import signal
+    import socket
+
+    from pipeline.inputs.workers import ExtractPool
+    from pipeline.scale.fanout import Worker
+    from pipeline.scale.queues import connect
+    from pipeline.sources import load_sources
+
+    with reporting():
+        sources = load_sources(sources_file)
+        client = connect(redis_url)
+        with ExtractPool(workers) as pool:
+            worker = Worker(client, pool, name or socket.gethostname(), sources.get)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda signum, frame: worker.stop())
+            worker.run(once)
+    done = worker.done
+    click.echo(
+        f"extracted {done['articles']} article(s), dropped {done['dropped']}, rejected {done['rejected']}",
+        err=True,
+    )

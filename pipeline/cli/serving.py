@@ -1,0 +1,74 @@
+"""``broadsheet serve`` and ``broadsheet stats``: reading the database."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from pipeline.cli.base import OUTPUT_OPTION, cli
+
+
+@cli.command()
+@OUTPUT_OPTION
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on"
+)
+@click.option(
+    "--port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0: any free port)",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open a web browser on it")
+def serve(output_dir: Path, host: str, port: int, open_browser: bool) -> None:
+    """Browse and search the database with Datasette (read-only, alongside a crawl).
+
+    \b
+        broadsheet serve
+        broadsheet serve --output /srv/news --host 0.0.0.0 --port 8080
+    """
+    import os
+
+    from pipeline.serve.datasette import (
+        ServeError,
+        database_path,
+        datasette_command,
+        open_readonly,
+    )
+
+    db_path = database_path(output_dir)
+    try:
+        open_readonly(db_path).close()
+    except ServeError as error:
+        raise click.ClickException(str(error)) from None
+    command = datasette_command(db_path, host, port, open_browser)
+    sys.stdout.flush()
+    os.execv(command[0], command)  # Datasette takes over this process and its signals
+
+
+@cli.command()
+@OUTPUT_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON")
+def stats(output_dir: Path, as_json: bool) -> None:
+    """Count articles, near-duplicates, URLs, versions, files and last crawls per source.
+
+    \b
+        broadsheet stats
+        broadsheet stats --output /srv/news --json
+    """
+    import json
+
+    from pipeline.serve.datasette import ServeError, collect_stats, print_stats
+
+    try:
+        figures = collect_stats(output_dir)
+    except ServeError as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
+    else:
+        print_stats(figures, Console())

@@ -1,0 +1,108 @@
+"""A source's run judged from its Scrapy stats: counts, and failing or ok with a reason.
+
+A run is failing only when something did not work: no feed or sitemap could be read,
+the site refused the crawler, every article request failed. A run that found nothing
+new (unchanged feeds, known articles, pages dropped for lasting reasons) is ok.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.runstats import RunStats
+
+NETWORK = {"dns", "refused", "no-route", "connect", "tcp-timeout"}
+
+
+@dataclass
+class CrawlRun(RunStats):
+    """RunStats whose verdict comes from the crawl itself, not only from what was stored:
+    a run that found nothing new because the feeds were unchanged is healthy."""
+
+    broken: bool = False
+
+    @property
+    def failing(self) -> bool:
+        return self.broken
+
+
+def run_stats(
+    source: str, stats: dict[str, Any], reason: str, command: str, started: str
+) -> CrawlRun:
+    """What one crawler did, from its Scrapy stats, with a verdict and a one-line reason."""
+    run = CrawlRun(source=source, command=command, started=started)
+    run.finish()
+    run.requests = stats.get("downloader/request_count", 0)
+    run.pages = stats.get("broadsheet/pages", 0)
+    failed: dict[str, int] = {}
+    for key, value in stats.items():
+        for prefix, add in (
+            ("broadsheet/outcome/", run.outcomes),
+            ("broadsheet/dropped/", run.dropped),
+            ("broadsheet/failed/", failed),
+        ):
+            if key.startswith(prefix):
+                add[key[len(prefix) :]] = value
+    for reason_slug, value in failed.items():
+        if reason_slug == "robots":
+            run.dropped["robots-disallowed"] += value
+        else:
+            run.http_errors[reason_slug.removeprefix("http-")] += value
+    robots = {
+        key.rsplit("/", 1)[1]: value
+        for key, value in stats.items()
+        if key.startswith("robotstxt/response_status_count/")
+    }
+    for status, value in robots.items():
+        if status not in ("200", "404") and int(status) >= 400:
+            run.http_errors[f"robots.txt {status}"] += value
+    run.broken, run.message = verdict(run, stats, reason, failed, robots)
+    return run
+
+
+NO_LISTING = "no feed or sitemap could be read"
+
+
+def verdict(
+    run: RunStats,
+    stats: dict[str, Any],
+    reason: str,
+    failed: dict[str, int],
+    robots: dict[str, int],
+) -> tuple[bool, str]:
+    """(failing, one-line message) for a source's run."""
+    listings = stats.get("broadsheet/listings", 0)
+    unchanged = stats.get("broadsheet/not-modified", 0)
+    links = stats.get("broadsheet/links", 0)
+    known = stats.get("broadsheet/skipped/known", 0)
+    errors = ", ".join(f"{k} x{v}" for k, v in sorted(run.http_errors.items()))
+    if reason.startswith("unreachable"):
+        return True, f"{reason} (no network, or the host is down)"
+    if reason not in ("finished", "closespider_itemcount"):
+        return True, f"stopped early ({reason})"
+    if listings == 0 and unchanged == 0:
+        if all(s.startswith("http-4") for s in failed) and (
+            any(s in robots for s in ("401", "403")) or "http-403" in failed
+        ):
+            return (
+                True,
+                f"the site refuses this crawler ({errors}), e.g. at its CDN edge",
+            )
+        if failed and set(failed) <= NETWORK | {"timeout"}:
+            return True, f"no feed or sitemap answered ({errors})"
+        return True, f"{NO_LISTING} ({errors or 'nothing fetched'})"
+    if run.stored:
+        return False, ""
+    if run.pages:
+        drops = ", ".join(f"{k} {v}" for k, v in sorted(run.dropped.items()))
+        return True, f"no article extracted from {run.pages} pages ({drops})"
+    if unchanged and not links:
+        return False, "feeds and sitemaps unchanged since the last run"
+    if known and links:
+        return False, "nothing new: every article is stored already"
+    if not links:
+        return True, "the feeds and sitemaps list no article URL"
+    if errors:
+        return True, f"every article request failed ({errors})"
+    return True, "no article fetched"

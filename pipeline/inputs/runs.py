@@ -1,0 +1,121 @@
+"""The offline commands as library functions: replay saved pages, queue them in Redis,
+import legacy dumps. Each takes what its command's options say and returns what
+happened; the CLI only parses options, shows progress and prints the summary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline.inputs.ingest import ingest
+from pipeline.inputs.legacy import read_dump
+from pipeline.inputs.replay import ReplayError, input_files, iter_pages
+from pipeline.inputs.workers import ExtractPool
+from pipeline.normalize.render import load_layout
+from pipeline.runstats import RunStats
+from pipeline.sources import Source, adhoc_source, load_sources
+from pipeline.store.lock import output_lock
+from pipeline.store.writer import Store
+
+if TYPE_CHECKING:
+    from pipeline.scale.fanout import FanOut
+
+
+@dataclass
+class ReplayJob:
+    """What ``broadsheet replay`` was asked to do."""
+
+    paths: list[Path]
+    output_dir: Path
+    source_name: str | None = None
+    sources_file: Path | None = None
+    layout_file: Path | None = None
+    workers: int | None = None
+    threshold: float = 0.8
+
+
+class Resolver:
+    """Which source a saved page or a WARC record belongs to."""
+
+    def __init__(self, sources_file: Path | None, source_name: str | None) -> None:
+        self.sources = load_sources(sources_file)
+        self.chosen: Source | None = None
+        if source_name:
+            self.chosen = self.sources.get(source_name) or adhoc_source(source_name)
+
+    def source_of(self, name: str) -> Source | None:
+        chosen = self.chosen
+        return chosen if chosen and chosen.name == name else self.sources.get(name)
+
+    def source_for(self, host: str) -> str | None:
+        chosen = self.chosen
+        if chosen is not None:
+            return chosen.name if not chosen.domains or chosen.allows(host) else None
+        return next((s.name for s in self.sources.values() if s.allows(host)), None)
+
+    def all(self) -> list[Source]:
+        return [*self.sources.values(), *([self.chosen] if self.chosen else [])]
+
+
+def replay_files(
+    job: ReplayJob, advance: Callable[[], None] | None = None
+) -> tuple[int, list[RunStats]]:
+    """Replay ``job.paths`` into ``job.output_dir``: (files read, one RunStats per source)."""
+    resolver = Resolver(job.sources_file, job.source_name)
+    files = _files(job.paths)
+    layout = load_layout(job.layout_file)
+    with (
+        output_lock(job.output_dir),
+        Store(job.output_dir, layout, job.threshold) as store,
+    ):
+        store.register_sources(resolver.all())
+        with ExtractPool(job.workers) as pool:
+            pages = iter_pages(files, job.source_name, resolver.source_for)
+            runs = ingest(pages, store, resolver.source_of, pool, advance=advance)
+    return len(files), list(runs.values())
+
+
+def queue_files(
+    job: ReplayJob, redis_url: str, advance: Callable[[], None] | None = None
+) -> tuple[int, FanOut]:
+    """Push the pages of ``job.paths`` to Redis for ``broadsheet work``: (files, counts)."""
+    from pipeline.scale.fanout import fan_out
+    from pipeline.scale.queues import connect
+
+    resolver = Resolver(job.sources_file, job.source_name)
+    files = _files(job.paths)
+    pages = iter_pages(files, job.source_name, resolver.source_for)
+    return len(files), fan_out(pages, connect(redis_url), advance=advance)
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    files = input_files(paths)
+    if not files:
+        raise ReplayError(
+            f"no saved pages or WARC files under {', '.join(map(str, paths))}"
+        )
+    return files
+
+
+def import_dumps(
+    files: list[Path],
+    source_name: str,
+    output_dir: Path,
+    url_prefix: str | None = None,
+    sources_file: Path | None = None,
+    layout_file: Path | None = None,
+) -> RunStats:
+    """Import legacy plain-text dumps of one source into ``output_dir``."""
+    source = load_sources(sources_file).get(source_name) or adhoc_source(source_name)
+    domain = source.domains[0] if source.domains else f"{source.name}.invalid"
+    prefix = url_prefix or f"https://{domain}/imported/"
+    stats = RunStats(source.name, command="import")
+    with output_lock(output_dir), Store(output_dir, load_layout(layout_file)) as store:
+        for path in files:
+            for article in read_dump(path, source.name, prefix):
+                stats.pages += 1
+                stats.count(store.add(article).kind)
+    stats.finish()
+    return stats
