@@ -1,4 +1,4 @@
-"""``broadsheet serve`` and ``broadsheet stats``: reading the database."""
+"""``broadsheet serve``, ``broadsheet stats`` and ``broadsheet site``: reading the output."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from pipeline.cli.base import OUTPUT_OPTION, cli
+from pipeline.cli.base import OUTPUT_OPTION, SOURCES_OPTION, cli
+from pipeline.errors import BroadsheetError
 
 
 @cli.command()
@@ -72,3 +73,29 @@ def stats(output_dir: Path, as_json: bool) -> None:
         click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
     else:
         print_stats(figures, Console())
+
+
+@cli.command()
+@click.argument("site_dir", type=click.Path(file_okay=False, path_type=Path))
+@OUTPUT_OPTION
+@SOURCES_OPTION
+@click.option("--time-zone", help="IANA time zone of the site (default: most stories')")
+@click.option("--title", default="broadsheet", show_default=True, help="Site title")
+@click.option("--base-url", default="/", show_default=True, help="Hugo's baseURL")
+def site(
+    site_dir: Path, output_dir: Path, sources_file: Path | None, **options
+) -> None:
+    """Write a Hugo site (DIR/hugo.toml, Mainroad theme) around the markdown tree.
+
+    \b
+        broadsheet site site/
+        git clone --depth 1 https://github.com/Vimux/Mainroad.git site/themes/mainroad
+        hugo server -s site/
+    """
+    from pipeline.serve.hugosite import make_site
+
+    try:
+        for line in make_site(site_dir, output_dir, sources_file, **options):
+            click.echo(line, err=line.startswith("warning"))
+    except BroadsheetError as error:
+        raise click.ClickException(str(error)) from None
