@@ -14,7 +14,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.error import HTTPError
+from urllib.parse import quote
 from urllib.request import urlopen
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -355,3 +357,136 @@ def test_canned_queries_over_what_the_store_wrote(tmp_path: Path) -> None:
     assert health["hindustantimes"]["last_status"] == "failing"
     assert health["ndtv"]["http_errors_total"] == 1
     conn.close()
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def atom_entries(server: Server, path: str) -> tuple[ElementTree.Element, list]:
+    feed = ElementTree.fromstring(server.get(path))
+    return feed, feed.findall(f"{ATOM}entry")
+
+
+def test_search_as_an_atom_feed(server: Server) -> None:
+    feed, entries = atom_entries(server, "/broadsheet/articles.atom?_search=repo+rate")
+    assert feed.findtext(f"{ATOM}title").startswith(
+        'broadsheet: articles where search matches "repo rate"'
+    )
+    assert [e.findtext(f"{ATOM}title") for e in entries] == [
+        row["title"]
+        for row in server.rows("/broadsheet/articles.json?_search=repo+rate")
+    ]
+    story = next(
+        e for e in entries if e.findtext(f"{ATOM}title").startswith("RBI keeps")
+    )
+    url = "https://www.business-standard.com/economy/news/rbi-keeps-repo-rate-unchanged"
+    assert story.findtext(f"{ATOM}id").startswith(url)
+    assert story.find(f"{ATOM}link").get("href").startswith(url)
+    assert story.findtext(f"{ATOM}updated") == "2024-06-07T10:15:00+05:30"
+    assert story.findtext(f"{ATOM}author/{ATOM}name") == "Press Trust of India"
+    assert story.find(f"{ATOM}category").get("term") == "business-standard"
+    content = story.find(f"{ATOM}content")
+    assert content.get("type") == "html"
+    assert "<p>The Reserve Bank of India kept the repo rate" in content.text
+
+
+def test_canned_queries_as_atom_feeds(server: Server) -> None:
+    feed, entries = atom_entries(server, "/broadsheet/same_story.atom")
+    assert feed.findtext(f"{ATOM}title") == (
+        "broadsheet: Stories with near-duplicates or copies"
+    )
+    stories = server.rows("/broadsheet/same_story.json")
+    titles = [e.findtext(f"{ATOM}title") for e in entries]
+    assert titles == [row["title"] for row in stories]
+    _, versions = atom_entries(server, "/broadsheet/updated_stories.atom")
+    assert len(versions) == 1  # three versions of one story: one entry
+    html = server.get("/broadsheet/crawl_health").decode()
+    assert "crawl_health.atom" not in html  # its rows name no article
+    with pytest.raises(HTTPError) as error:
+        server.get("/broadsheet/crawl_health.atom")
+    assert error.value.code == 400
+
+
+def test_sql_with_atom_columns_is_left_to_datasette_atom(server: Server) -> None:
+    sql = (
+        "select 'tag:1' as atom_id, 'Hand-made' as atom_title,"
+        " '2024-06-07T10:15:00+05:30' as atom_updated,"
+        " 'https://example.org/1' as atom_link"
+    )
+    _, entries = atom_entries(server, f"/broadsheet.atom?sql={quote(sql)}")
+    assert [e.findtext(f"{ATOM}title") for e in entries] == ["Hand-made"]
+
+
+def test_facets_asked_for_in_the_url_are_served_once(server: Server) -> None:
+    path = "/broadsheet/articles.json?_search=rbi&_facet=source&_facet_date=date_local"
+    facets = server.json(path)["facet_results"]
+    assert set(facets) == {"source", "lang", "date_local"}
+    assert {r["value"]: r["count"] for r in facets["source"]["results"]} == {
+        "business-standard": 1,
+        "hindustantimes": 1,
+        "ndtv": 1,
+    }
+    more = server.json("/broadsheet/articles.json?_facet=source&_facet=section")
+    assert set(more["facet_results"]) == {"source", "lang", "date_local", "section"}
+
+
+def test_canned_queries_hide_their_sql(server: Server) -> None:
+    queries = yaml.safe_load(METADATA_PATH.read_text())["databases"]["broadsheet"][
+        "queries"
+    ]
+    assert all(query["hide_sql"] is True for query in queries.values())
+    html = server.get("/broadsheet/latest_per_source").decode()
+    assert "partition by source" not in html.split("</title>", 1)[1]
+    assert "_show_sql=1" in html  # one click shows it
+
+
+def test_dashboard_and_its_queries(server: Server) -> None:
+    html = server.get("/-/dashboards/news").decode()
+    dashboards = yaml.safe_load(METADATA_PATH.read_text())["plugins"]
+    charts = dashboards["datasette-dashboards"]["news"]["charts"]
+    for slug, chart in charts.items():
+        assert f'id="chart-{slug}"' in html
+        filters = "&source=ndtv&date_start=2024-06-01&date_end=2024-06-30"
+        for extra in ("", filters):
+            rows = server.rows(f"/broadsheet.json?sql={quote(chart['query'])}{extra}")
+            assert rows, slug
+    assert 'href="-/dashboards/news"' in server.get("/").decode()  # on the home page
+
+
+def test_article_page_is_a_story(server: Server) -> None:
+    html = server.get("/broadsheet/articles/2").decode()
+    assert '<article class="story">' in html
+    assert "<h1>RBI holds repo rate at 6.5%, stance unchanged</h1>" in html
+    assert (
+        '<time datetime="2024-06-07T10:40:00+05:30">2024-06-07 10:40:00</time>' in html
+    )
+    assert 'href="/broadsheet/articles/1">RBI keeps repo rate unchanged' in html
+    assert "(91% alike)" in html
+    assert "<p>The Reserve Bank of India kept the repo rate" in html
+
+
+def test_same_story_lists_near_duplicates_from_one_source(tmp_path: Path) -> None:
+    db = Database(tmp_path / "broadsheet.db")
+    migrate(db)
+    for id_, duplicate_of in ((1, None), (2, 1), (3, None)):
+        db["articles"].insert(
+            {
+                "id": id_,
+                "url": f"https://gazette.example/{id_}",
+                "source": "gazette",
+                "title": f"Story {id_}",
+                "content_hash": f"h{id_}",
+                "first_seen": "2024-06-07T06:00:00+00:00",
+                "last_seen": "2024-06-07T06:00:00+00:00",
+                "duplicate_of": duplicate_of,
+                "similarity": 0.9 if duplicate_of else None,
+            }
+        )
+    queries = yaml.safe_load(METADATA_PATH.read_text())["databases"]["broadsheet"][
+        "queries"
+    ]
+    conn = sqlite3.connect(tmp_path / "broadsheet.db")
+    rows = conn.execute(queries["same_story"]["sql"]).fetchall()
+    conn.close()
+    db.close()
+    assert [(row[0], row[4], row[5], row[6]) for row in rows] == [(1, 1, "gazette", 1)]

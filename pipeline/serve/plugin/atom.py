@@ -18,6 +18,7 @@ from typing import Any
 import datasette_atom
 from datasette import __version__
 from datasette.utils.asgi import Response
+from datasette.views.base import DatasetteError
 from datasette_render_markdown import render_markdown
 from feedgen.feed import FeedGenerator
 
@@ -64,9 +65,9 @@ async def render(
         )  # fmt: skip
     key = article_key(columns, database, table)
     if key is None:
-        return Response.text(
+        raise DatasetteError(
             "no Atom feed for this result: it names no articles (an id, article_id or "
-            "story_id column)",
+            "story_id column) and has no atom_id, atom_title and atom_updated columns",
             status=400,
         )
     ids = list(dict.fromkeys(row[key] for row in rows if row[key] is not None))
