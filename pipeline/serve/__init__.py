@@ -1,4 +1,6 @@
-"""Datasette: the packaged metadata, the serve command's helpers and ``stats``.
+"""Reading the output: Datasette (the packaged metadata with its dashboard, the serve
+command's helpers, the ``plugin`` package Datasette loads), ``stats``, and the Hugo
+site config of ``broadsheet site`` (``hugosite``).
 
 May import: the ground floor and store.schema.
 """
