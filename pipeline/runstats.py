@@ -91,11 +91,17 @@ def summary_line(run: RunStats) -> str:
 
 
 def print_summary(
-    runs: list[RunStats], title: str = "broadsheet", console: Console | None = None
+    runs: list[RunStats], title: str | None = None, console: Console | None = None
 ) -> None:
-    console = console or Console(stderr=True)
-    console.print(title, highlight=False)
+    """The runs' summary lines, on stdout unless ``console`` says otherwise: under
+    ``title`` and indented when there is one, else one line per source."""
+    console = console or Console()
+    if title:
+        console.print(title, highlight=False)
     for run in runs:
         console.print(
-            "  " + summary_line(run), highlight=False, markup=False, soft_wrap=True
+            ("  " if title else "") + summary_line(run),
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
         )

@@ -70,7 +70,9 @@ ADDONS = {
     "pipeline.scale.frontier.RedisFrontier": 0,
 }
 
-LOG_LEVEL = "INFO"
+LOG_LEVEL = (
+    "WARNING"  # -v: INFO, -vv: DEBUG (broadsheet crawl); -L LEVEL (scrapy crawl)
+)
 LOG_FORMATTER = "pipeline.crawl.pipelines.LogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
@@ -86,7 +88,11 @@ BROADSHEET_SOURCES = (
     ""  # a sources TOML file; empty: the packaged pipeline/sources.toml
 )
 BROADSHEET_LIMIT = 0  # at most N article requests per source; 0: no limit
-BROADSHEET_REFRESH = False  # fetch stored articles again, ignore feed ETags
+BROADSHEET_REFRESH = False  # fetch stored and dropped articles again, ignore feed ETags
+BROADSHEET_DROP_MEMORY = (
+    7.0  # days a URL dropped for a lasting reason is not asked again
+)
+BROADSHEET_LAYOUT = ""  # a layout TOML file; empty: the one the database records
 BROADSHEET_RECORD = ""  # a folder: write every response as WARC there
 BROADSHEET_SITEMAP_MAX_AGE = 3.0  # days: older sitemap entries (by lastmod) are skipped
 BROADSHEET_COMMAND = "scrapy crawl"  # what the crawls table says started the run

@@ -104,7 +104,7 @@ def test_readers_neither_block_nor_break_a_replay(pages: Path, tmp_path: Path) -
     final = holder.execute("SELECT count(*) FROM articles").fetchone()[0]
     holder.close()
     assert done.returncode == 0, done.stderr
-    assert "news: 40 pages" in done.stderr
+    assert "news: 40 pages" in done.stdout
     assert elapsed < 90
     assert reader.errors == []
     assert reader.counts == sorted(reader.counts)  # never goes back

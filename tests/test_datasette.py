@@ -228,7 +228,7 @@ def test_metadata_is_served(server: Server) -> None:
 def test_internal_tables_are_hidden(server: Server) -> None:
     tables = {t["name"]: t["hidden"] for t in server.json("/broadsheet.json")["tables"]}
     visible = {name for name, hidden in tables.items() if not hidden}
-    assert visible == {"articles", "urls", "versions", "crawls", "sources"}
+    assert visible == {"articles", "urls", "versions", "crawls", "sources", "drops"}
     for internal in (
         "minhashes",
         "lsh_bands",

@@ -20,8 +20,8 @@ def test_demo_crawls_the_bundled_site_end_to_end(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    assert "4 new" in result.stderr
-    assert "1 near-duplicate" in result.stderr
+    assert "4 new" in result.stdout
+    assert "1 near-duplicate" in result.stdout
     assert f"broadsheet serve --output {output}" in result.stdout
     db = Database(output / "broadsheet.db")
     port = {

@@ -332,8 +332,8 @@ def test_replay_of_the_whole_corpus_counts_every_page(
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     cases = [*EXPECTED, *GENERATED]
-    assert f"hostile: {len(cases)} pages;" in done.stderr
-    dropped = re.search(r"dropped (\d+) \(([^)]*)\)", done.stderr)
+    assert f"hostile: {len(cases)} pages;" in done.stdout
+    dropped = re.search(r"dropped (\d+) \(([^)]*)\)", done.stdout)
     counts = {
         reason: int(n)
         for reason, n in (item.rsplit(" ", 1) for item in dropped.group(2).split(", "))

@@ -486,7 +486,7 @@ def test_two_crawlers_fetch_each_article_once_and_one_loader_stores_each_once(
         command, cwd=REPO, capture_output=True, text=True, timeout=120
     )
     assert again.returncode == 0, again.stderr[-2000:]
-    assert "nothing new: every article was seen already" in again.stderr
+    assert "nothing new: every article was seen already" in again.stdout
     assert [p for p in site.paths() if p.startswith("/news/")] == []
 
 

@@ -20,9 +20,7 @@ from pipeline.cli.base import (
 
 
 @cli.command()
-@click.argument(
-    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
-)
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--source",
     "source_name",
@@ -39,6 +37,12 @@ from pipeline.cli.base import (
     metavar="URL",
     help="Push the pages to this Redis (redis://HOST:PORT/DB) for `broadsheet work`",
 )
+@click.option(
+    "--show-drops",
+    is_flag=True,
+    help="Print the pages not stored (URL, reason, source, time; TAB-separated) to "
+    "stdout: this replay's, or without PATHS every one on record",
+)
 def replay(
     paths: tuple[Path, ...],
     source_name: str | None,
@@ -48,21 +52,29 @@ def replay(
     workers: int | None,
     threshold: float,
     redis_url: str | None,
+    show_drops: bool,
 ) -> None:
     """Run saved pages (HTML files, folders, WARC files) through the pipeline.
 
     A urls.tsv manifest beside saved pages (file name, TAB, URL) gives each page its
-    URL. Replaying the same pages twice changes nothing.
+    URL. Replaying the same pages twice changes nothing. Pages not stored are
+    recorded in the drops table; a later replay tries them again.
 
     \b
         broadsheet replay saved/ --source business-standard
         broadsheet replay crawl-2026-11-22.warc.gz
         broadsheet replay --redis redis://queue:6379/0 warc/
+        broadsheet replay --show-drops > drops.tsv
     """
     from pipeline.inputs.runs import ReplayJob, queue_files, replay_files
     from pipeline.runstats import print_summary
 
     console = Console(stderr=True)
+    if not paths and show_drops:
+        _print_drops(output_dir, None)
+        return
+    if not paths:
+        raise click.UsageError("give saved pages, folders or WARC files to replay")
     job = ReplayJob(
         list(paths),
         output_dir,
@@ -81,8 +93,21 @@ def replay(
             print_fan_out(counts, f"queued {files} file(s) in {redis_url}", console)
             return
         with counting(console, "replaying") as advance:
-            files, runs = replay_files(job, advance)
-    print_summary(runs, f"replayed {files} file(s) into {output_dir}", console)
+            done = replay_files(job, advance)
+    print_summary(done.runs, f"replayed {done.files} file(s) into {output_dir}")
+    if show_drops:
+        _print_drops(output_dir, done.run_id)
+
+
+def _print_drops(output_dir: Path, run_id: str | None) -> None:
+    from pipeline.store.drops import read_drops
+    from pipeline.store.writer import DB_NAME
+
+    with reporting():
+        rows = read_drops(output_dir / DB_NAME, run_id)
+    for row in rows:
+        fields = (row["url"], row["reason"], row["source"], row["last_dropped"])
+        click.echo("\t".join(str(f).replace("\t", " ") for f in fields))
 
 
 @cli.command(name="import")
@@ -121,8 +146,4 @@ def import_(
         stats = import_dumps(
             list(files), source_name, output_dir, url_prefix, sources_file, layout_file
         )
-    print_summary(
-        [stats],
-        f"imported {len(files)} file(s) into {output_dir}",
-        Console(stderr=True),
-    )
+    print_summary([stats], f"imported {len(files)} file(s) into {output_dir}")

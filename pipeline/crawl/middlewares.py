@@ -1,7 +1,11 @@
 """Downloader middlewares: incremental crawling, conditional feed requests, polite retries.
 
-* :class:`Incremental` skips article requests whose URL (in any variant) a previous
-  run stored, unless ``BROADSHEET_REFRESH``, and enforces ``BROADSHEET_LIMIT``.
+* :class:`Incremental` makes one request per story per run (a tracking or AMP variant
+  of a URL already requested is not requested again), skips article requests whose
+  URL (in any variant) a previous run stored or dropped for a lasting reason within
+  ``BROADSHEET_DROP_MEMORY`` days, unless ``BROADSHEET_REFRESH``, enforces
+  ``BROADSHEET_LIMIT``, and reports article URLs answered 404/410 or refused by
+  robots.txt (the :data:`DROPPED` signal) for the ``drops`` table.
 * :class:`ConditionalListings` sends If-None-Match / If-Modified-Since for feeds,
   sitemaps and section pages, from the ``feed_state`` table, and remembers the new
   validators when the run finishes, except for listings the spider left unfinished
@@ -11,8 +15,8 @@
 * :class:`QuietLogs` keeps Scrapy's log to one line per failure.
 
 "Stored" means stored before this run started: the middlewares read a snapshot of
-the database (one read transaction held for the run), so the tracking-parameter and
-AMP variants of an article found in this run are still fetched and recorded.
+the database (one read transaction held for the run). The variants skipped in this
+run are reported (the :data:`VARIANT` signal) and recorded as URLs of the story.
 """
 
 from __future__ import annotations
@@ -35,11 +39,17 @@ from sqlite_utils import Database
 from twisted.internet.task import deferLater
 
 from pipeline.crawl.listings import listing_key
-from pipeline.store.dedup import stored_article_id
+from pipeline.store import drops
+from pipeline.store.dedup import canonical_url, stored_article_id
 from pipeline.store.writer import DB_NAME
 
 logger = logging.getLogger(__name__)
 LISTINGS = {"feed", "sitemap", "section"}
+# Signals: an article URL that will not be stored (url, reason, detail), and a
+# variant of an article URL already requested in this run (url, variant).
+DROPPED = object()
+VARIANT = object()
+LASTING_STATUSES = {404: "http-404", 410: "http-410"}
 
 
 def database_path(settings: BaseSettings) -> Path:
@@ -75,6 +85,15 @@ class Snapshot:
         except sqlite3.OperationalError:  # a database without broadsheet's tables yet
             return False
 
+    def dropped(self, url: str, days: float) -> str | None:
+        """The lasting reason ``url`` was dropped for lately, if it is not to be asked again."""
+        if self.conn is None:
+            return None
+        try:
+            return drops.remembered(self.conn, url, days)
+        except sqlite3.OperationalError:  # a database without the drops table yet
+            return None
+
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """The ETag and Last-Modified remembered for a feed, sitemap or section URL."""
         sql = "SELECT etag, last_modified FROM feed_state WHERE url = ?"
@@ -88,15 +107,19 @@ class Snapshot:
 
 
 class Incremental:
-    """Skips article requests stored by earlier runs; stops at BROADSHEET_LIMIT."""
+    """One request per story per run; skips what earlier runs stored or dropped for
+    good; stops at BROADSHEET_LIMIT; reports lasting failures of article requests."""
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
+        self.crawler = crawler
         self.stats = crawler.stats
         self.path = database_path(settings)
         self.refresh = settings.getbool("BROADSHEET_REFRESH")
         self.limit = settings.getint("BROADSHEET_LIMIT")
+        self.memory = settings.getfloat("BROADSHEET_DROP_MEMORY", 7.0)
         self.requested = 0
+        self.stories: dict[str, str] = {}  # canonical URL -> the URL requested
         self.snapshot = Snapshot(Path("/nonexistent"))
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
@@ -115,12 +138,38 @@ class Incremental:
         meta = request.meta
         if meta.get("broadsheet") != "article" or meta.get("broadsheet_counted"):
             return  # not an article, or a retry/redirect of one already counted
-        if not self.refresh and self.snapshot.known(request.url):
-            self.skip(request, "known")
+        story = canonical_url(request.url)
+        first = self.stories.setdefault(story, request.url)
+        if first != request.url:
+            self.signal(VARIANT, url=first, variant=request.url)
+            self.skip(request, "variant")
+        if not self.refresh:
+            if self.snapshot.known(request.url):
+                self.skip(request, "known")
+            if self.snapshot.dropped(request.url, self.memory):
+                self.skip(request, "dropped")
         if self.limit and self.requested >= self.limit:
             self.skip(request, "limit")
         self.requested += 1
         meta["broadsheet_counted"] = True
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        reason = LASTING_STATUSES.get(response.status)
+        if reason and request.meta.get("broadsheet") == "article":
+            self.signal(DROPPED, url=request.url, reason=reason, detail="")
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if (
+            request.meta.get("broadsheet") == "article"
+            and not request.meta.get("broadsheet_skipped")
+            and isinstance(exception, IgnoreRequest)
+            and "robots" in str(exception).lower()
+        ):
+            self.signal(DROPPED, url=request.url, reason="robots", detail="")
+
+    def signal(self, signal: object, **kwargs: str) -> None:
+        self.crawler.signals.send_catch_log(signal=signal, **kwargs)
 
     def skip(self, request: Request, reason: str) -> None:
         self.stats.inc_value(f"broadsheet/skipped/{reason}")

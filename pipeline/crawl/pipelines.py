@@ -5,8 +5,9 @@
 :class:`Extract` runs :func:`pipeline.extract.article.extract` in the extraction pool
 (``BROADSHEET_WORKERS`` processes; 0 runs it in the crawl process) and turns
 ``Dropped`` into ``DropItem`` with the reason. :class:`Store` hands articles to
-:class:`pipeline.store.writer.Store` and, when the spider closes, writes the run's row in
-``crawls`` and prints its summary. Crawlers of several sources in one process share
+:class:`pipeline.store.writer.Store`, records the pages not stored in ``drops`` and the
+variants skipped as URLs of their story, and, when the spider closes, writes the run's
+row in ``crawls`` and prints its summary. Crawlers of several sources in one process share
 one Store (one SQLite writer, one near-duplicate index) and one pool.
 """
 
@@ -27,12 +28,14 @@ from scrapy.logformatter import LogFormatter as ScrapyLogFormatter
 from scrapy.logformatter import LogFormatterResult
 from twisted.python.failure import Failure
 
-from pipeline.crawl.runner import run_stats
+from pipeline.crawl.middlewares import DROPPED, VARIANT
+from pipeline.crawl.verdict import run_stats
 from pipeline.errors import Dropped
 from pipeline.inputs.workers import ExtractPool, default_workers
 from pipeline.items import Article, Page
 from pipeline.runstats import print_summary, utc_now
 from pipeline.store import writer as store_module
+from pipeline.store.drops import DropLog
 from pipeline.store.lock import output_lock
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,14 @@ STORES = Shared()
 POOLS = Shared()
 
 
+class PageDropped(DropItem):
+    """A page extraction did not turn into an article, with the reason."""
+
+    def __init__(self, url: str, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {url}", log_level="INFO")
+        self.url, self.reason, self.detail = url, reason, detail
+
+
 class Extract:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
@@ -99,7 +110,7 @@ class Extract:
         result = ExtractPool.result(future, source)
         if isinstance(result, Dropped):
             self.crawler.stats.inc_value(f"broadsheet/dropped/{result.reason}")
-            raise DropItem(f"{result.reason}: {item.url}", log_level="INFO")
+            raise PageDropped(item.url, result.reason, result.detail)
         return result
 
 
@@ -117,8 +128,12 @@ class Store:
         # (article URL, the URLs that redirected to it) when the scheduler refused the
         # redirect because the article was already requested in this run
         self.redirects: list[tuple[str, list[str]]] = []
+        self.drops: DropLog | None = None
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
         crawler.signals.connect(self.redirected, signal=signals.request_dropped)
+        crawler.signals.connect(self.page_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(self.url_dropped, signal=DROPPED)
+        crawler.signals.connect(self.variant, signal=VARIANT)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Store:
@@ -127,6 +142,7 @@ class Store:
     def open_spider(self) -> None:
         self.started = utc_now()
         self.store = STORES.acquire(self.key, self._open)
+        self.drops = DropLog(self.store.db, self.run_id, self.command)
         source = getattr(self.crawler.spider, "source", None)
         if source is not None:
             self.store.register_sources([source])
@@ -138,6 +154,7 @@ class Store:
 
     def process_item(self, item: Article) -> Article:
         outcome = self.store.add(item)
+        self.drops.stored(item.url, item.fetched_url)
         self.crawler.stats.inc_value(f"broadsheet/outcome/{outcome.kind}")
         if outcome.kind in QUIET_OUTCOMES:
             raise DropItem(f"{outcome.kind}: {item.url}", log_level="INFO")
@@ -152,10 +169,30 @@ class Store:
             if request.url not in chain:  # a loop is a failure, counted by the spider
                 self.redirects.append((request.url, list(chain)))
 
+    def page_dropped(self, item: Any, exception: BaseException) -> None:
+        if isinstance(exception, PageDropped):
+            self._drop(exception.url, exception.reason, exception.detail)
+
+    def url_dropped(self, url: str, reason: str, detail: str) -> None:
+        self._drop(url, reason, detail)
+
+    def _drop(self, url: str, reason: str, detail: str) -> None:
+        if self.drops is not None:
+            self.drops.add(url, self._source_name(), reason, detail)
+
+    def variant(self, url: str, variant: str) -> None:
+        """A variant of a story URL requested in this run: recorded as its URL too."""
+        self.redirects.append((url, [variant]))
+
+    def _source_name(self) -> str:
+        spider = self.crawler.spider
+        return getattr(getattr(spider, "source", None), "name", None) or spider.name
+
     def closed(self, spider: Spider, reason: str) -> None:
         """The run's row in ``crawls``, its printed summary, and the store released."""
         if self.store is None:
             return
+        self.drops.flush()
         for url, chain in self.redirects:
             self.store.add_aliases(url, chain)
         self.redirects.clear()
@@ -165,7 +202,7 @@ class Store:
         self.store.record_crawl(run.as_row(self.run_id))
         stats.set_value("broadsheet/status", "failing" if run.failing else "ok")
         stats.set_value("broadsheet/message", run.message)
-        print_summary([run], title=f"broadsheet crawl: {name}")
+        print_summary([run])
         STORES.release(self.key)
         self.store = None
 

@@ -2,7 +2,8 @@
 
 A run is failing only when something did not work: no feed or sitemap could be read,
 the site refused the crawler, every article request failed. A run that found nothing
-new (unchanged feeds, known articles, pages dropped for lasting reasons) is ok.
+new (unchanged feeds, known articles, pages that are not articles, URLs dropped before
+for a lasting reason) is ok.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def verdict(
     unchanged = stats.get("broadsheet/not-modified", 0)
     links = stats.get("broadsheet/links", 0)
     known = stats.get("broadsheet/skipped/known", 0)
+    remembered = stats.get("broadsheet/skipped/dropped", 0)
     errors = ", ".join(f"{k} x{v}" for k, v in sorted(run.http_errors.items()))
     if reason.startswith("unreachable"):
         return True, f"{reason} (no network, or the host is down)"
@@ -96,9 +98,14 @@ def verdict(
         return False, ""
     if run.pages:
         drops = ", ".join(f"{k} {v}" for k, v in sorted(run.dropped.items()))
-        return True, f"no article extracted from {run.pages} pages ({drops})"
+        return False, f"nothing new: {run.pages} page(s) not stored ({drops})"
     if unchanged and not links:
         return False, "feeds and sitemaps unchanged since the last run"
+    if remembered and links:
+        return False, (
+            f"nothing new: {known} article(s) stored already, "
+            f"{remembered} dropped before and not asked again"
+        )
     if known and links:
         return False, "nothing new: every article is stored already"
     if not links:

@@ -13,22 +13,33 @@ from pipeline.errors import Dropped
 from pipeline.inputs.replay import Skipped
 from pipeline.inputs.workers import ExtractPool
 from pipeline.items import Article, Page
-from pipeline.runstats import RunStats
+from pipeline.runstats import RunStats, utc_now
 from pipeline.sources import Source
+from pipeline.store.drops import DropLog
 from pipeline.store.writer import Store
 
 log = logging.getLogger(__name__)
 
 
-def record(store: Store, stats: RunStats, result: Article | Dropped, url: str) -> None:
-    """Store one extraction result (or count its drop) under ``stats``."""
+def record(
+    store: Store,
+    stats: RunStats,
+    result: Article | Dropped,
+    url: str,
+    drops: DropLog | None = None,
+) -> None:
+    """Store one extraction result (or count and record its drop) under ``stats``."""
     stats.pages += 1
     if isinstance(result, Dropped):
         stats.drop(result.reason)
         log.info("dropped %s: %s %s", url, result.reason, result.detail)
+        if drops is not None:
+            drops.add(url, stats.source, result.reason, result.detail)
         return
     outcome = store.add(result)
     stats.count(outcome.kind)
+    if drops is not None:
+        drops.stored(url, result.url)
     log.debug("%s %s", outcome.kind, url)
 
 
@@ -39,9 +50,12 @@ def ingest(
     pool: ExtractPool,
     command: str = "replay",
     advance: Callable[[], None] | None = None,
+    run_id: str = "",
 ) -> dict[str, RunStats]:
-    """Run every page through extraction and the store; one :class:`RunStats` per source."""
+    """Run every page through extraction and the store; one :class:`RunStats` per
+    source. Every page not stored is recorded in the ``drops`` table under ``run_id``."""
     runs: dict[str, RunStats] = {}
+    drops = DropLog(store.db, run_id or utc_now(), command)
 
     def stats_for(name: str) -> RunStats:
         if name not in runs:
@@ -55,16 +69,19 @@ def ingest(
                 stats.pages += 1
                 if item.status is not None:
                     stats.http_error(item.status)
-                stats.drop(item.reason.split(":", 1)[0])
+                reason, _, detail = item.reason.partition(":")
+                stats.drop(reason)
+                drops.add(item.url, item.source, reason, detail.strip())
                 if advance:
                     advance()
                 continue
             yield (item.source, item.url), item, source_of(item.source)
 
     for (name, url), result in pool.map(tagged()):
-        record(store, stats_for(name), result, url)
+        record(store, stats_for(name), result, url, drops)
         if advance:
             advance()
+    drops.flush()
     for stats in runs.values():
         stats.finish()
     return runs

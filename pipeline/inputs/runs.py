@@ -4,6 +4,7 @@ happened; the CLI only parses options, shows progress and prints the summary."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from pipeline.inputs.legacy import read_dump
 from pipeline.inputs.replay import ReplayError, input_files, iter_pages
 from pipeline.inputs.workers import ExtractPool
 from pipeline.normalize.render import load_layout
-from pipeline.runstats import RunStats
+from pipeline.runstats import RunStats, utc_now
 from pipeline.sources import Source, adhoc_source, load_sources
 from pipeline.store.lock import output_lock
 from pipeline.store.writer import Store
@@ -59,10 +60,18 @@ class Resolver:
         return [*self.sources.values(), *([self.chosen] if self.chosen else [])]
 
 
-def replay_files(
-    job: ReplayJob, advance: Callable[[], None] | None = None
-) -> tuple[int, list[RunStats]]:
-    """Replay ``job.paths`` into ``job.output_dir``: (files read, one RunStats per source)."""
+@dataclass
+class Replayed:
+    """What a replay did: files read, one RunStats per source, the run's id."""
+
+    files: int
+    runs: list[RunStats]
+    run_id: str
+
+
+def replay_files(job: ReplayJob, advance: Callable[[], None] | None = None) -> Replayed:
+    """Replay ``job.paths`` into ``job.output_dir``; pages not stored go to ``drops``."""
+    run_id = f"{utc_now()} replay {secrets.token_hex(3)}"
     resolver = Resolver(job.sources_file, job.source_name)
     files = _files(job.paths)
     layout = load_layout(job.layout_file)
@@ -73,8 +82,10 @@ def replay_files(
         store.register_sources(resolver.all())
         with ExtractPool(job.workers) as pool:
             pages = iter_pages(files, job.source_name, resolver.source_for)
-            runs = ingest(pages, store, resolver.source_of, pool, advance=advance)
-    return len(files), list(runs.values())
+            runs = ingest(
+                pages, store, resolver.source_of, pool, advance=advance, run_id=run_id
+            )
+    return Replayed(len(files), list(runs.values()), run_id)
 
 
 def queue_files(

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.errors import BroadsheetError
+from pipeline.store.drops import counts as drop_counts
 from pipeline.store.schema import SCHEMA_VERSION
 
 DATABASE_NAME = "broadsheet"
@@ -111,6 +112,7 @@ def collect_stats(output_dir: Path) -> dict[str, Any]:
                 ).fetchall()
             ),
             "sources": _source_stats(conn),
+            "drops": drop_counts(conn),
         }
     finally:
         conn.close()
@@ -213,6 +215,16 @@ def print_stats(stats: dict[str, Any], console: Console) -> None:
         f"{lang or '?'} {count}" for lang, count in stats["langs"].items()
     )
     summary.add_row("Languages", langs)
+    drops = stats.get("drops", {})
+    summary.add_row(
+        "Pages not stored",
+        f"{sum(drops.values())}"
+        + (
+            " (" + ", ".join(f"{k} {v}" for k, v in drops.items()) + ")"
+            if drops
+            else ""
+        ),
+    )
     console.print(summary)
     for table in _sources_tables(stats["sources"]):
         console.print()
