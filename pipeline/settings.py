@@ -62,6 +62,7 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "pipeline.crawl.middlewares.QuietLogs": 0,
+    "pipeline.crawl.progress.LiveProgress": 10,  # with BROADSHEET_PROGRESS only
 }
 
 # With BROADSHEET_REDIS_URL set, crawlers share a Redis frontier and push articles to
@@ -91,6 +92,9 @@ BROADSHEET_LIMIT = 0  # at most N article requests per source; 0: no limit
 BROADSHEET_REFRESH = False  # fetch stored and dropped articles again, ignore feed ETags
 BROADSHEET_DROP_MEMORY = (
     7.0  # days a URL dropped for a lasting reason is not asked again
+)
+BROADSHEET_PROGRESS = (
+    False  # a live display per source (broadsheet crawl on a terminal)
 )
 BROADSHEET_LAYOUT = ""  # a layout TOML file; empty: the one the database records
 BROADSHEET_RECORD = ""  # a folder: write every response as WARC there

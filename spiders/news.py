@@ -227,13 +227,13 @@ class NewsSpider(Spider):
             self.unfinished_listings.update(request.meta.get("broadsheet_listings", ()))
         if reason.startswith("http-"):
             self.answered = True
-        level = "info" if reason == "robots" else "warning"
         message = (
             f"HTTP {reason[5:]}"
             if reason.startswith("http-")
             else failure.getErrorMessage()
         )
-        getattr(self.logger, level)("%s %s: %s", request.method, request.url, message)
+        # counted in the run's summary line; one log line each with -v
+        self.logger.info("%s %s: %s", request.method, request.url, message)
         if request.meta.get("broadsheet") != "article" and reason in NETWORK_FAILURES:
             self.network_failures += 1
             if not self.answered and self.network_failures >= self.entry_points:

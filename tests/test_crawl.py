@@ -362,6 +362,38 @@ def test_unreachable_source_fails_fast_with_one_line(tmp_path: Path) -> None:
     assert row["message"].startswith("unreachable")
 
 
+def test_an_offline_crawl_says_a_line_or_two_per_source(tmp_path: Path) -> None:
+    """Summary lines on stdout, one failing line per source on stderr; -v adds
+    Scrapy's INFO log; --log-file takes the log off the terminal."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    sources = tmp_path / "sources.toml"
+    sources.write_text(
+        "".join(
+            f'[[source]]\nname = "{name}"\ndomains = ["127.0.0.1"]\n'
+            f'feeds = ["{base}/a.xml", "{base}/b.xml"]\nsitemaps = ["{base}/s.xml"]\n'
+            for name in ("one", "two", "three")
+        )
+    )
+    args = ["--sources", str(sources), "--output", str(tmp_path / "output")]
+    quiet = run(args)
+    assert quiet.returncode == 1
+    assert sorted(line.split(":")[0] for line in quiet.stdout.splitlines()) == [
+        "one",
+        "three",
+        "two",
+    ]
+    assert len(quiet.stderr.splitlines()) == 3, quiet.stderr
+    loud = run([*args, "-v"])
+    assert "[scrapy.core.engine] INFO" in loud.stderr
+    log = tmp_path / "crawl.log"
+    logged = run([*args, "-vv", "--log-file", str(log)])
+    assert "DEBUG" not in logged.stderr
+    assert "DEBUG" in log.read_text(encoding="utf-8")
+
+
 def test_site_refusing_the_crawler_is_reported_failing(tmp_path: Path) -> None:
     with SiteServer() as refusing:
         refusing.forbid = True

@@ -413,6 +413,7 @@ def test_scrapy_crawl_with_the_redis_setting_pushes_articles_and_writes_no_datab
     command += [
         "-a",
         f"sources={sources}",
+        "-sLOG_LEVEL=INFO",
         *(f"-s{k}={v}" for k, v in settings.items()),
     ]
     result = subprocess.run(

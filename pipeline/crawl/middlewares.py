@@ -304,16 +304,20 @@ def retry_after(value: bytes | None) -> float | None:
 
 
 class OneLine(logging.Filter):
-    """Drops the traceback from a log record: the message already says what failed."""
+    """Drops the traceback from a log record: the message already says what failed.
+    An error fetching robots.txt is said at INFO: the source's summary line counts
+    the failure, and its listings fail (and are counted) the same way."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.exc_info = None
         record.exc_text = None
+        if record.levelno > logging.INFO:
+            record.levelno, record.levelname = logging.INFO, "INFO"
         return True
 
 
 class QuietLogs:
-    """Extension: one line, not a traceback, when robots.txt cannot be fetched."""
+    """Extension: one INFO line, not a traceback, when robots.txt cannot be fetched."""
 
     NAMES = ("scrapy.downloadermiddlewares.robotstxt",)
 

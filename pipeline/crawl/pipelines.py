@@ -29,6 +29,7 @@ from scrapy.logformatter import LogFormatterResult
 from twisted.python.failure import Failure
 
 from pipeline.crawl.middlewares import DROPPED, VARIANT
+from pipeline.crawl.progress import summary_console
 from pipeline.crawl.verdict import run_stats
 from pipeline.errors import Dropped
 from pipeline.inputs.workers import ExtractPool, default_workers
@@ -202,7 +203,7 @@ class Store:
         self.store.record_crawl(run.as_row(self.run_id))
         stats.set_value("broadsheet/status", "failing" if run.failing else "ok")
         stats.set_value("broadsheet/message", run.message)
-        print_summary([run])
+        print_summary([run], console=summary_console())
         STORES.release(self.key)
         self.store = None
 

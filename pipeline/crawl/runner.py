@@ -116,6 +116,7 @@ def crawl_settings(options: CrawlOptions) -> Settings:
         "BROADSHEET_COMMAND": "broadsheet crawl",
         "BROADSHEET_RUN_ID": utc_now(),
         "LOG_LEVEL": LOG_LEVELS[min(options.verbosity, len(LOG_LEVELS) - 1)],
+        "BROADSHEET_PROGRESS": sys.stdout.isatty() and sys.stderr.isatty(),
     }
     if options.log_file:
         values["LOG_FILE"] = str(options.log_file)
