@@ -248,7 +248,7 @@ class NewsSpider(Spider):
         chain = request.meta.get("redirect_urls") or []
         if request.meta.get("broadsheet") == "article" and request.url in chain:
             self.count("failed/redirect-loop")
-            self.logger.warning("GET %s: redirect loop", chain[0])
+            self.logger.info("GET %s: redirect loop", chain[0])
 
     # -- helpers --------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from sqlite_utils import Database
 
 from pipeline.cli import cli
 from pipeline.normalize.render import check_document
+from pipeline.store.lock import output_lock
 
 BROADSHEET = [sys.executable, "-c", "from pipeline.cli import cli; cli()"]
 
@@ -15,8 +16,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 DUMP = FIXTURES / "legacy" / "legacy-text-hindustantimes.txt"
 
 
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args))
+def run(*args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(cli, list(args), env=env)
 
 
 def test_import_writes_one_article_in_the_contract_and_is_idempotent(tmp_path):
@@ -98,10 +99,15 @@ def test_layout_override_and_export(tmp_path):
 def test_bad_layout_key_is_named(tmp_path):
     layout = tmp_path / "layout.toml"
     layout.write_text("comment = true\n")
-    result = run("export", "--output", str(tmp_path / "out"), "--layout", str(layout))
+    output = tmp_path / "out"
+    result = run(
+        *("import", str(DUMP), "--source", "ht", "--output", str(output)),
+        *("--layout", str(layout)),
+    )
     assert result.exit_code == 1
     assert 'unknown key "comment"' in result.output
     assert str(layout) in result.output
+    assert not output.exists()
 
 
 def test_check_finds_drift_and_repair_fixes_it(tmp_path):
@@ -182,3 +188,71 @@ def test_crawl_options_reach_a_repeated_round_whole(tmp_path):
     )
     assert result.returncode == 1
     assert "--seed-from needs --redis URL" in result.stderr
+
+
+def imported(output: Path, *extra: str, **env: str):
+    return run(
+        *("import", str(DUMP), "--source", "hindustantimes", "--output", str(output)),
+        *extra,
+        env=env,
+    )
+
+
+def test_a_layout_sticks_until_export_changes_it(tmp_path):
+    output = tmp_path / "out"
+    custom = tmp_path / "custom.toml"
+    custom.write_text("comments = true\n")
+    other = tmp_path / "other.toml"
+    other.write_text("toc = true\n")
+    assert imported(output, BROADSHEET_LAYOUT=str(custom)).exit_code == 0
+    [md] = (output / "content").rglob("*.md")
+    assert frontmatter.load(md)["comments"] is True
+    # a plain check compares against the recorded layout, and repair keeps it
+    assert run("check", "--output", str(output)).exit_code == 0
+    assert run("check", "--output", str(output), "--repair").exit_code == 0
+    assert frontmatter.load(md)["comments"] is True
+    # a second, different layout is refused in one line, and nothing changes
+    refused = imported(output, "--layout", str(other))
+    assert refused.exit_code == 1
+    assert "broadsheet export" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert frontmatter.load(md)["toc"] is False
+    # export --layout changes it for good
+    assert run("export", "--output", str(output), "--layout", str(other)).exit_code == 0
+    assert frontmatter.load(md)["toc"] is True
+    assert run("check", "--output", str(output)).exit_code == 0
+    assert imported(output).exit_code == 0
+    assert frontmatter.load(md)["toc"] is True
+
+
+def test_export_and_check_refuse_a_folder_without_a_database(tmp_path):
+    typo = tmp_path / "typo-dir"
+    for command in (["export"], ["check"], ["check", "--repair"]):
+        result = run(*command, "--output", str(typo))
+        assert result.exit_code == 1
+        assert "no broadsheet.db in" in result.output
+        assert not typo.exists()
+
+
+def test_check_reads_without_the_lock_and_repair_keeps_other_pages(tmp_path):
+    output = tmp_path / "out"
+    assert imported(output).exit_code == 0
+    content = output / "content"
+    hand = {
+        content / "_index.md": "---\ntitle: News\n---\n",
+        content / "about.md": "---\ntitle: About\n---\n",
+        content / "pages" / "team.md": "---\ntitle: Team\n---\n",
+    }
+    for path, text in hand.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    stray = content / "hindustantimes" / "2020" / "01" / "old.md"
+    stray.parent.mkdir(parents=True)
+    stray.write_text("---\ntitle: old\n---\n")
+    with output_lock(output):  # a crawl is writing
+        result = run("check", "--output", str(output))
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == "stray\thindustantimes/2020/01/old.md"
+    assert run("check", "--output", str(output), "--repair").exit_code == 0
+    assert not stray.exists()
+    assert all(path.read_text() == text for path, text in hand.items())

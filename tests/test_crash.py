@@ -565,7 +565,7 @@ def paused_and_resumed(
     queue_kept = (jobdir / "requests.queue").is_dir()
     paused = article_count(output)
     resumed = subprocess.run(
-        crawl_command(sources, output, JOBDIR=str(jobdir)),
+        crawl_command(sources, output, JOBDIR=str(jobdir), LOG_LEVEL="INFO"),
         capture_output=True,
         text=True,
         timeout=120,

@@ -55,9 +55,9 @@ def load(
         broadsheet load --redis redis://queue:6379/0
         broadsheet load --redis redis://localhost:6379/0 --once --output /srv/news
     """
-    from pipeline.normalize.render import load_layout
     from pipeline.scale.loader import run_loader
     from pipeline.sources import load_sources
+    from pipeline.store.layouts import layout_for
 
     with reporting():
         if seed:
@@ -76,7 +76,7 @@ def load(
         run_loader(
             redis_url,
             output_dir,
-            load_layout(layout_file),
+            layout_for(output_dir, layout_file),
             load_sources(sources_file),
             once,
             threshold,

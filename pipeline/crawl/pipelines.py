@@ -37,6 +37,7 @@ from pipeline.items import Article, Page
 from pipeline.runstats import print_summary, utc_now
 from pipeline.store import writer as store_module
 from pipeline.store.drops import DropLog
+from pipeline.store.layouts import open_store
 from pipeline.store.lock import output_lock
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,8 @@ class Store:
     def _open(self, stack: ExitStack) -> store_module.Store:
         if self.lock:
             stack.enter_context(output_lock(self.output))
-        return stack.enter_context(store_module.Store(self.output))
+        layout = self.crawler.settings.get("BROADSHEET_LAYOUT") or None
+        return stack.enter_context(open_store(self.output, layout and Path(layout)))
 
     def process_item(self, item: Article) -> Article:
         outcome = self.store.add(item)

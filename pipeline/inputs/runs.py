@@ -17,8 +17,8 @@ from pipeline.inputs.workers import ExtractPool
 from pipeline.normalize.render import load_layout
 from pipeline.runstats import RunStats, utc_now
 from pipeline.sources import Source, adhoc_source, load_sources
+from pipeline.store.layouts import open_store
 from pipeline.store.lock import output_lock
-from pipeline.store.writer import Store
 
 if TYPE_CHECKING:
     from pipeline.scale.fanout import FanOut
@@ -72,12 +72,12 @@ class Replayed:
 def replay_files(job: ReplayJob, advance: Callable[[], None] | None = None) -> Replayed:
     """Replay ``job.paths`` into ``job.output_dir``; pages not stored go to ``drops``."""
     run_id = f"{utc_now()} replay {secrets.token_hex(3)}"
+    load_layout(job.layout_file)  # a bad layout file is refused before anything is made
     resolver = Resolver(job.sources_file, job.source_name)
     files = _files(job.paths)
-    layout = load_layout(job.layout_file)
     with (
         output_lock(job.output_dir),
-        Store(job.output_dir, layout, job.threshold) as store,
+        open_store(job.output_dir, job.layout_file, job.threshold) as store,
     ):
         store.register_sources(resolver.all())
         with ExtractPool(job.workers) as pool:
@@ -123,7 +123,8 @@ def import_dumps(
     domain = source.domains[0] if source.domains else f"{source.name}.invalid"
     prefix = url_prefix or f"https://{domain}/imported/"
     stats = RunStats(source.name, command="import")
-    with output_lock(output_dir), Store(output_dir, load_layout(layout_file)) as store:
+    load_layout(layout_file)  # a bad layout file is refused before anything is made
+    with output_lock(output_dir), open_store(output_dir, layout_file) as store:
         for path in files:
             for article in read_dump(path, source.name, prefix):
                 stats.pages += 1

@@ -2,9 +2,11 @@
 
 The database is the record; every markdown file can be rebuilt from its row. Drift
 is a file that is ``missing`` (a row names it, the disk does not have it), ``stray``
-(on disk under content/ but no row names it: left by hand or by an older layout) or
-``changed`` (its text differs from what the row renders to), and ``temp`` for a
-temporary file left behind.
+(a markdown file in a source's folder of content/ that no row names: left by an older
+run or layout) or ``changed`` (its text differs from what the row renders to), and
+``temp`` for a temporary file left behind. Files outside the source folders
+(``content/_index.md``, ``content/about.md``, a theme's pages) are not broadsheet's:
+they are never drift, and never removed.
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ def find_drift(store: Store) -> list[tuple[str, str]]:
     """``(kind, path)`` for every file that does not match the database, sorted."""
     drift: list[tuple[str, str]] = []
     expected: set[str] = set()
+    folders: set[str] = set()
     for row in store.rows():
         if not row["path"]:
             continue
         expected.add(row["path"])
+        folders.add(row["path"].split("/", 1)[0])
         target = resolve_inside(store.content, row["path"])
         if not target.is_file():
             drift.append(("missing", row["path"]))
@@ -46,7 +50,12 @@ def find_drift(store: Store) -> list[tuple[str, str]]:
         relative = path.relative_to(store.content).as_posix()
         if path.name.startswith(".") and path.name.endswith(".tmp"):
             drift.append(("temp", relative))
-        elif relative not in expected and path.suffix == ".md":
+        elif (
+            relative not in expected
+            and path.suffix == ".md"
+            and relative.split("/", 1)[0] in folders
+            and "/" in relative
+        ):
             drift.append(("stray", relative))
     return sorted(drift, key=lambda item: (item[1], item[0]))
 

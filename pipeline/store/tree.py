@@ -1,18 +1,49 @@
-"""``export`` and ``check`` as library functions: the markdown tree against the database."""
+"""``export`` and ``check`` as library functions: the markdown tree against the database.
+
+Both refuse a folder without a database (a mistyped ``--output`` would otherwise look
+like an empty, agreeing tree). ``check`` without ``repair`` only reads: it takes no
+lock and opens the database read-only, so it works on a read-only copy and beside a
+running crawl.
+"""
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from pipeline.normalize.render import load_layout
+from pipeline.errors import BroadsheetError
+from pipeline.items import Article
+from pipeline.normalize.render import Layout, render
+from pipeline.store import layouts
 from pipeline.store.drift import export_all, find_drift, repair_drift
 from pipeline.store.lock import output_lock
-from pipeline.store.writer import Store
+from pipeline.store.writer import CONTENT, DB_NAME, article_from_row
+
+
+class TreeError(BroadsheetError):
+    """The output folder holds no database to compare with."""
+
+
+def require_database(output_dir: Path) -> Path:
+    path = output_dir / DB_NAME
+    if not path.is_file():
+        raise TreeError(
+            f"no {DB_NAME} in {output_dir}: give the --output folder a crawl, "
+            "replay or import wrote"
+        )
+    return path
 
 
 def export_tree(output_dir: Path, layout_file: Path | None = None) -> int:
-    """Rewrite every markdown file of ``output_dir`` from its row; return how many."""
-    with output_lock(output_dir), Store(output_dir, load_layout(layout_file)) as store:
+    """Rewrite every markdown file of ``output_dir`` from its row, in ``layout_file``'s
+    layout (recorded as the folder's from now on) or the recorded one; how many."""
+    require_database(output_dir)
+    with (
+        output_lock(output_dir),
+        layouts.open_store(output_dir, layout_file, change=True) as store,
+    ):
         return export_all(store)
 
 
@@ -20,8 +51,51 @@ def check_tree(
     output_dir: Path, layout_file: Path | None = None, repair: bool = False
 ) -> list[tuple[str, str]]:
     """The drift of ``output_dir``'s markdown tree, repaired when ``repair``."""
-    with output_lock(output_dir), Store(output_dir, load_layout(layout_file)) as store:
+    path = require_database(output_dir)
+    if not repair:
+        with ReadOnlyTree(output_dir, path, layout_file) as tree:
+            return find_drift(tree)  # type: ignore[arg-type]
+    with output_lock(output_dir), layouts.open_store(output_dir, layout_file) as store:
         drift = find_drift(store)
-        if drift and repair:
+        if drift:
             repair_drift(store, drift)
         return drift
+
+
+class ReadOnlyTree:
+    """What :func:`find_drift` reads of a Store, from a read-only connection."""
+
+    def __init__(self, output: Path, database: Path, layout_file: Path | None) -> None:
+        self.content = output / CONTENT
+        uri = database.resolve().as_uri()
+        try:
+            self.conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+            self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:  # a read-only folder: no -shm can be made
+            self.conn = sqlite3.connect(f"{uri}?immutable=1", uri=True)
+        self.conn.row_factory = sqlite3.Row
+        try:
+            self.conn.execute("BEGIN")  # one snapshot for the whole comparison
+            self.layout: Layout = layouts.read_only(self.conn, layout_file, output)
+        except (sqlite3.DatabaseError, BroadsheetError) as error:
+            self.conn.close()
+            if isinstance(error, BroadsheetError):
+                raise
+            raise TreeError(f"cannot read {database}: {error}") from None
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        for row in self.conn.execute("SELECT * FROM articles ORDER BY id"):
+            yield dict(row)
+
+    def render_row(self, row: dict[str, Any]) -> str:
+        article: Article = article_from_row(row)
+        return render(article, self.layout)
+
+    def sources(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT source FROM articles")]
+
+    def __enter__(self) -> ReadOnlyTree:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.conn.close()
