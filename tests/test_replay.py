@@ -234,16 +234,52 @@ def test_without_a_manifest_the_canonical_url_is_used(tmp_path):
         page.url
         == "https://apnews.com/article/mexico-economy-growth-3cc842471fb9df42315d658d88c8403a"
     )
-    assert page.seen_urls == (
-        (folder / "us-APNews_2023_04_28.html.gz").resolve().as_uri(),
-    )
+    assert page.seen_urls == ()  # the file's own path is never a URL of the story
 
 
-def test_without_manifest_or_canonical_the_file_uri_is_used(tmp_path):
+def test_a_page_without_any_url_needs_a_prefix(tmp_path):
     page_file = tmp_path / "bare.html"
     page_file.write_text("<html><body><p>No link here.</p></body></html>")
-    [page] = list(iter_pages([page_file], "news", lambda host: None))
-    assert page.url == page_file.resolve().as_uri()
+    [skipped] = list(iter_pages([page_file], "news", lambda host: None))
+    assert skipped.url == "bare.html"
+    assert skipped.reason.startswith("no-url: ")
+    [page] = list(
+        iter_pages([page_file], "news", lambda host: None, "https://ex.example/saved/")
+    )
+    assert page.url == "https://ex.example/saved/bare.html"
+    assert page.seen_urls == ()
+
+
+def test_no_local_path_is_published(tmp_path):
+    """A replayed page's URL, closing link and urls rows name no file of this machine."""
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    shutil.copy(REPLAY / "us-APNews_2023_04_28.html.gz", saved)
+    (saved / "bare.html").write_text(
+        "<html><head><title>A bare story</title></head><body><article><h1>A bare story"
+        "</h1>" + "<p>The council met on Tuesday and agreed on the new budget for the "
+        "harbour, the library and the schools of the district.</p>"
+        * 12
+        + "</article></body></html>"
+    )
+    output = tmp_path / "out"
+    args = ["replay", str(saved), "--source", "news", "--output", str(output)]
+    first = CliRunner().invoke(cli, [*args, "--workers", "0"])
+    assert first.exit_code == 0, first.output
+    assert "--url-prefix" in first.output  # the hint, once
+    db = Database(output / "broadsheet.db")
+    assert db.execute("select count(*) from articles").fetchone()[0] == 1
+    prefixed = CliRunner().invoke(
+        cli, [*args, "--workers", "0", "--url-prefix", "https://ex.example/saved"]
+    )
+    assert prefixed.exit_code == 0, prefixed.output
+    urls = [u for (u,) in db.execute("select url from urls")]
+    urls += [u for (u,) in db.execute("select url from articles")]
+    urls += [u for (u,) in db.execute("select url from drops")]
+    assert "https://ex.example/saved/bare.html" in urls
+    assert not [u for u in urls if u.startswith("file:") or str(tmp_path) in u]
+    for md in (output / "content").rglob("*.md"):
+        assert "file:" not in md.read_text(encoding="utf-8")
 
 
 def test_gzipped_pages_are_read_and_bombs_and_broken_files_are_skipped(

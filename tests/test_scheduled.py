@@ -122,11 +122,22 @@ def runs(site: Site, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Two crawls of the unchanged site, then one with --refresh."""
     folder = tmp_path_factory.mktemp("scheduled")
     done = {}
-    for name, extra in (("first", ()), ("second", ()), ("refresh", ("--refresh",))):
+    db_path = folder / "out" / "broadsheet.db"
+    for name, extra in (
+        ("first", ()),
+        ("second", ()),
+        ("refresh", ("--refresh",)),
+        ("upgraded", ()),
+    ):
+        if name == "upgraded":  # as if an older release had dropped them
+            with Database(db_path) as db:
+                db.execute("update drops set release = '0.0.1'")
+                db.conn.commit()
+            done["drops"] = list(Database(db_path).query("select * from drops"))
         site.clear()
         result = crawl(folder, site, *extra)
         done[name] = (result, site.pages())
-    done["db"] = Database(folder / "out" / "broadsheet.db")
+    done["db"] = Database(db_path)
     done["output"] = folder / "out"
     return done
 
@@ -139,10 +150,7 @@ def test_one_request_per_story_and_every_drop_on_record(runs: dict) -> None:
         "/news/library-reopens.html",
         "/video/harbour.html",
     ]
-    drops = {
-        urlsplit(row["url"]).path: row
-        for row in runs["db"].query("select * from drops")
-    }
+    drops = {urlsplit(row["url"]).path: row for row in runs["drops"]}
     assert {path: row["reason"] for path, row in drops.items()} == {
         "/news/gone.html": "http-404",
         "/video/harbour.html": "not-article",
@@ -203,3 +211,9 @@ def test_drops_are_listed_and_counted(runs: dict) -> None:
         "not-article": 1,
         "robots": 1,
     }
+
+
+def test_a_newer_release_tries_again_what_extraction_dropped(runs: dict) -> None:
+    result, pages = runs["upgraded"]
+    assert result.returncode == 0, result.stderr
+    assert pages == ["/video/harbour.html"]  # not the 404: the page is still gone

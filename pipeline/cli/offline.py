@@ -38,6 +38,12 @@ from pipeline.cli.base import (
     help="Push the pages to this Redis (redis://HOST:PORT/DB) for `broadsheet work`",
 )
 @click.option(
+    "--url-prefix",
+    metavar="URL",
+    help="URLs for saved pages that have no urls.tsv entry and no canonical link: "
+    "URL/<file name>",
+)
+@click.option(
     "--show-drops",
     is_flag=True,
     help="Print the pages not stored (URL, reason, source, time; TAB-separated) to "
@@ -52,12 +58,13 @@ def replay(
     workers: int | None,
     threshold: float,
     redis_url: str | None,
+    url_prefix: str | None,
     show_drops: bool,
 ) -> None:
     """Run saved pages (HTML files, folders, WARC files) through the pipeline.
 
     A urls.tsv manifest beside saved pages (file name, TAB, URL) gives each page its
-    URL. Replaying the same pages twice changes nothing. Pages not stored are
+    URL; else its canonical link; else --url-prefix; a page with none is not stored. Replaying the same pages twice changes nothing. Pages not stored are
     recorded in the drops table; a later replay tries them again.
 
     \b
@@ -66,6 +73,7 @@ def replay(
         broadsheet replay --redis redis://queue:6379/0 warc/
         broadsheet replay --show-drops > drops.tsv
     """
+    from pipeline.inputs.replay import NO_URL_HINT
     from pipeline.inputs.runs import ReplayJob, queue_files, replay_files
     from pipeline.runstats import print_summary
 
@@ -83,6 +91,7 @@ def replay(
         layout_file,
         workers,
         threshold,
+        url_prefix,
     )
     with reporting():
         if redis_url:
@@ -95,6 +104,9 @@ def replay(
         with counting(console, "replaying") as advance:
             done = replay_files(job, advance)
     print_summary(done.runs, f"replayed {done.files} file(s) into {output_dir}")
+    no_url = sum(run.dropped["no-url"] for run in done.runs)
+    if no_url:
+        click.echo(f"{no_url} saved page(s) not stored: {NO_URL_HINT}", err=True)
     if show_drops:
         _print_drops(output_dir, done.run_id)
 

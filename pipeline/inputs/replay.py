@@ -4,8 +4,9 @@ Inputs: files or folders of saved pages (``.html``, ``.htm``, ``.html.gz``) and 
 files (``.warc``, ``.warc.gz``: a recorded crawl or a Common Crawl news WARC).
 
 A saved page's URL comes from a ``urls.tsv`` manifest beside it (``<file name><TAB><url>``
-per line); without one, from the page's own rel=canonical or og:url; else the file's
-URI. A WARC response's URL is its ``WARC-Target-URI``. Pages are yielded lazily, one at
+per line); without one, from the page's own rel=canonical or og:url; else from a URL
+prefix given for the purpose (prefix + file name). A page with none of them is not
+stored (``no-url``): a local path is never published as a URL. A WARC response's URL is its ``WARC-Target-URI``. Pages are yielded lazily, one at
 a time, so memory does not grow with the number of pages.
 """
 
@@ -50,6 +51,11 @@ CANONICAL = [
 ]
 
 
+NO_URL_HINT = (
+    "no urls.tsv entry and no canonical link: list it in urls.tsv or give --url-prefix"
+)
+
+
 class ReplayError(BroadsheetError):
     """An input path cannot be replayed."""
 
@@ -60,7 +66,7 @@ class Skipped:
 
     url: str
     source: str
-    reason: str  # too-large, unreadable, http-<status>, off-source
+    reason: str  # too-large, unreadable, no-url, http-<status>, off-source
     status: int | None = None
 
 
@@ -134,23 +140,29 @@ def _mtime(path: Path) -> str:
     )
 
 
+def _why(error: Exception) -> str:
+    """An error's reason without the local path an OSError names."""
+    return (error.strerror if isinstance(error, OSError) else None) or str(error)
+
+
 def pages_from_file(
-    path: Path, source: str, manifest: dict[str, str]
+    path: Path, source: str, manifest: dict[str, str], url_prefix: str | None = None
 ) -> Iterator[Page | Skipped]:
-    uri = path.resolve().as_uri()
+    made_up = f"{url_prefix.rstrip('/')}/{path.name}" if url_prefix else None
+    known = manifest.get(path.name) or made_up
     try:
         body = _read_page_file(path)
     except (OSError, gzipped.GzipError) as error:
-        yield Skipped(manifest.get(path.name, uri), source, f"unreadable: {error}")
+        yield Skipped(known or path.name, source, f"unreadable: {_why(error)}")
         return
     if body is None:
-        yield Skipped(manifest.get(path.name, uri), source, "too-large")
+        yield Skipped(known or path.name, source, "too-large")
         return
-    url = manifest.get(path.name) or sniff_url(body) or uri
-    seen = (uri,) if url != uri else ()
-    yield Page(
-        url=url, body=body, source=source, fetched_at=_mtime(path), seen_urls=seen
-    )
+    url = manifest.get(path.name) or sniff_url(body) or made_up
+    if url is None:
+        yield Skipped(path.name, source, f"no-url: {NO_URL_HINT}")
+        return
+    yield Page(url=url, body=body, source=source, fetched_at=_mtime(path))
 
 
 def pages_from_warc(
@@ -199,6 +211,7 @@ def iter_pages(
     files: list[Path],
     html_source: str | None,
     source_for: Callable[[str], str | None],
+    url_prefix: str | None = None,
 ) -> Iterator[Page | Skipped]:
     """Pages from saved files (all under ``html_source``) and WARC files, in order."""
     manifests: dict[Path, dict[str, str]] = {}
@@ -211,4 +224,4 @@ def iter_pages(
         folder = path.parent
         if folder not in manifests:
             manifests[folder] = read_manifest(folder)
-        yield from pages_from_file(path, html_source, manifests[folder])
+        yield from pages_from_file(path, html_source, manifests[folder], url_prefix)

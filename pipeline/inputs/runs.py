@@ -35,6 +35,7 @@ class ReplayJob:
     layout_file: Path | None = None
     workers: int | None = None
     threshold: float = 0.8
+    url_prefix: str | None = None
 
 
 class Resolver:
@@ -81,7 +82,9 @@ def replay_files(job: ReplayJob, advance: Callable[[], None] | None = None) -> R
     ):
         store.register_sources(resolver.all())
         with ExtractPool(job.workers) as pool:
-            pages = iter_pages(files, job.source_name, resolver.source_for)
+            pages = iter_pages(
+                files, job.source_name, resolver.source_for, job.url_prefix
+            )
             runs = ingest(
                 pages, store, resolver.source_of, pool, advance=advance, run_id=run_id
             )
@@ -97,7 +100,7 @@ def queue_files(
 
     resolver = Resolver(job.sources_file, job.source_name)
     files = _files(job.paths)
-    pages = iter_pages(files, job.source_name, resolver.source_for)
+    pages = iter_pages(files, job.source_name, resolver.source_for, job.url_prefix)
     return len(files), fan_out(pages, connect(redis_url), advance=advance)
 
 
