@@ -19,6 +19,7 @@ except PackageNotFoundError:  # running from a checkout that was never installed
 BOT_NAME = "broadsheet"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+COMMANDS_MODULE = "pipeline.crawl.commands"  # scrapy crawl: source checked, exit status
 
 USER_AGENT = f"broadsheet/{VERSION} (+https://github.com/broadsheet-news/broadsheet)"
 ROBOTSTXT_OBEY = True

@@ -440,6 +440,35 @@ def test_scrapy_crawl_news_works_from_the_repo_root(
     assert row["pages"] <= 2
 
 
+def test_scrapy_crawl_says_what_is_missing_and_fails_with_the_source(
+    tmp_path: Path,
+) -> None:
+    bare = subprocess.run(
+        ["scrapy", "crawl", "news"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert bare.returncode == 2
+    assert "Traceback" not in bare.stderr
+    assert "the news spider needs a source: scrapy crawl news -a source=NAME" in (
+        bare.stderr
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sources = write_sources(tmp_path / "sources.toml", f"http://127.0.0.1:{port}")
+    command = ["scrapy", "crawl", "news", "-a", "source=ledger"]
+    command += ["-a", f"sources={sources}", f"-sBROADSHEET_OUTPUT={tmp_path / 'out'}"]
+    command += [f"-s{k}={v}" for k, v in FAST.items()]
+    failing = subprocess.run(
+        command, capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert failing.returncode == 1
+    assert "FAILING: unreachable" in failing.stdout
+
+
 # -- the command line, without crawling ----------------------------------------
 
 

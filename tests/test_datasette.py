@@ -491,3 +491,12 @@ def test_same_story_lists_near_duplicates_from_one_source(tmp_path: Path) -> Non
     conn.close()
     db.close()
     assert [(row[0], row[4], row[5], row[6]) for row in rows] == [(1, 1, "gazette", 1)]
+
+
+def test_serve_on_a_busy_port_is_one_line(server: Server) -> None:
+    port = server.base.rsplit(":", 1)[1]
+    output = Path(server.process.args[server.process.args.index("--output") + 1])
+    result = CliRunner().invoke(cli, ["serve", "--output", str(output), "--port", port])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
+    assert len(result.output.splitlines()) == 1

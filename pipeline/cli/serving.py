@@ -46,6 +46,7 @@ def serve(output_dir: Path, host: str, port: int, open_browser: bool) -> None:
         open_readonly(db_path).close()
     except ServeError as error:
         raise click.ClickException(str(error)) from None
+    _check_port(host, port)
     command = datasette_command(db_path, host, port, open_browser)
     sys.stdout.flush()
     os.execv(command[0], command)  # Datasette takes over this process and its signals
@@ -99,3 +100,24 @@ def site(
             click.echo(line, err=line.startswith("warning"))
     except BroadsheetError as error:
         raise click.ClickException(str(error)) from None
+
+
+def _check_port(host: str, port: int) -> None:
+    """ClickException in one line when ``host:port`` cannot be listened on (a busy
+    port, an address of another machine), before Datasette starts."""
+    import socket
+
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {reason}; give another --port "
+            "(0 picks a free one)"
+        ) from None
