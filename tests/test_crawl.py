@@ -478,8 +478,9 @@ def test_invalid_setting_is_one_clear_message() -> None:
     assert 'invalid setting "DOWNLOAD_DELAY": use -s NAME=VALUE' in result.output
 
 
-def test_unknown_source_is_one_clear_message() -> None:
-    result = CliRunner().invoke(cli, ["crawl", "--source", "business-standrd"])
+@pytest.mark.parametrize("every", [[], ["--every", "30m"]])
+def test_unknown_source_is_one_clear_message(every: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["crawl", "--source", "business-standrd", *every])
     assert result.exit_code == 1
     assert 'unknown source "business-standrd" (did you mean "business-standard"?)' in (
         result.output

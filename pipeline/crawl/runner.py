@@ -222,6 +222,7 @@ def repeat(options: CrawlOptions, every: float, rounds: int | None = None) -> in
     A round that takes longer than the interval is followed at once by the next one.
     Returns the exit status of the last round (after ``rounds`` rounds, if given).
     """
+    select(load_sources(options.sources_file), options.sources)  # bad names: at once
     command = [sys.executable, "-c", ROUND]
     done = 0
     status = 0

@@ -141,8 +141,11 @@ class DropLog:
 def forget(db: Database, urls: Iterable[str]) -> None:
     """A page stored after all: its URLs leave the table (within the caller's write)."""
     keys = sorted({canonical_url(u) for u in urls if u})
-    if keys:
-        marks = ",".join("?" * len(keys))
+    if not keys:
+        return
+    marks = ",".join("?" * len(keys))
+    found = db.execute(f"SELECT 1 FROM {TABLE} WHERE key IN ({marks})", keys)
+    if found.fetchone():  # a read first: most stored pages were never dropped
         db.execute(f"DELETE FROM {TABLE} WHERE key IN ({marks})", keys)
 
 

@@ -13,13 +13,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlite_utils import Database
+
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
 from pipeline.normalize.render import Layout, render
 from pipeline.store import layouts
 from pipeline.store.drift import export_all, find_drift, repair_drift
 from pipeline.store.lock import output_lock
+from pipeline.store.schema import SCHEMA_VERSION, SchemaError, check_version
 from pipeline.store.writer import CONTENT, DB_NAME, article_from_row
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+HEADER_BYTES = 100
 
 
 class TreeError(BroadsheetError):
@@ -27,12 +33,25 @@ class TreeError(BroadsheetError):
 
 
 def require_database(output_dir: Path) -> Path:
+    """The database of ``output_dir``, or TreeError when there is none, it is not an
+    SQLite file, or a newer release made it: said before anything touches it."""
     path = output_dir / DB_NAME
     if not path.is_file():
         raise TreeError(
             f"no {DB_NAME} in {output_dir}: give the --output folder a crawl, "
             "replay or import wrote"
         )
+    with open(path, "rb") as handle:
+        header = handle.read(HEADER_BYTES)
+    if len(header) == HEADER_BYTES and header.startswith(SQLITE_MAGIC):
+        version = int.from_bytes(header[60:64], "big")  # PRAGMA user_version
+        if version > SCHEMA_VERSION:
+            raise TreeError(
+                f"{path}: database schema version {version} is newer than this "
+                f"broadsheet understands ({SCHEMA_VERSION}): upgrade broadsheet to use it"
+            )
+    elif header:
+        raise TreeError(f"cannot use database {path}: file is not a database")
     return path
 
 
@@ -76,12 +95,17 @@ class ReadOnlyTree:
         self.conn.row_factory = sqlite3.Row
         try:
             self.conn.execute("BEGIN")  # one snapshot for the whole comparison
+            check_version(Database(self.conn))
             self.layout: Layout = layouts.read_only(self.conn, layout_file, output)
-        except (sqlite3.DatabaseError, BroadsheetError) as error:
+        except sqlite3.DatabaseError as error:
             self.conn.close()
-            if isinstance(error, BroadsheetError):
-                raise
-            raise TreeError(f"cannot read {database}: {error}") from None
+            raise TreeError(f"cannot use database {database}: {error}") from None
+        except SchemaError as error:
+            self.conn.close()
+            raise TreeError(f"{database}: {error}") from None
+        except BroadsheetError:
+            self.conn.close()
+            raise
 
     def rows(self) -> Iterator[dict[str, Any]]:
         for row in self.conn.execute("SELECT * FROM articles ORDER BY id"):
