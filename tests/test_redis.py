@@ -370,7 +370,9 @@ def test_ctrl_c_stops_a_running_loader_cleanly(
 ) -> None:
     client = server.client()
     command = [*BROADSHEET, "load", "--redis", server.url, "--output", str(tmp_path)]
-    loader = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    loader = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     ReliableList(client, ITEMS).push(
         *(article_message(made_article(n)) for n in range(5))
     )
@@ -378,9 +380,9 @@ def test_ctrl_c_stops_a_running_loader_cleanly(
     while len(rows_or_none(tmp_path)) < 5 and time.monotonic() < deadline:
         time.sleep(0.1)
     loader.send_signal(signal.SIGINT)
-    _, stderr = loader.communicate(timeout=20)
+    stdout, stderr = loader.communicate(timeout=20)
     assert loader.returncode == 0, stderr
-    assert "gen: 5 pages; 5 new" in stderr
+    assert "gen: 5 pages; 5 new" in stdout
     assert rows(tmp_path, "select command, new from crawls") == [
         {"command": "broadsheet load", "new": 5}
     ]
