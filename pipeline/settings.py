@@ -58,6 +58,7 @@ DOWNLOADER_MIDDLEWARES = {
 
 ITEM_PIPELINES = {
     "pipeline.crawl.pipelines.Extract": 100,
+    "pipeline.crawl.pipelines.Normalize": 200,
     "pipeline.crawl.pipelines.Store": 300,
 }
 

@@ -39,6 +39,7 @@ from pipeline.extract.article import extract
 from pipeline.inputs.replay import input_files, iter_pages
 from pipeline.items import Article
 from pipeline.normalize.render import check_document
+from pipeline.normalize.stage import normalize
 from pipeline.sources import adhoc_source
 from pipeline.store import paths as paths_module
 from pipeline.store import schema as schema_module
@@ -342,7 +343,7 @@ def _articles(pages: Path) -> list[Article]:
 def _store_all(output: Path, articles: list[Article]) -> None:
     with Store(output) as store:
         for article in articles:
-            store.add(article)
+            store.add(normalize(article))
 
 
 def _step_events(output: Path, articles: list[Article]) -> list[tuple[str, str, str]]:

@@ -5,16 +5,15 @@ from sqlite_utils import Database
 
 from pipeline.store.dedup import (
     NearDuplicates,
-    canonical_url,
     content_hash,
     hash_normalised,
     jaccard,
     normalise_text,
     shingles,
     shingles_normalised,
-    url_variants,
 )
 from pipeline.store.schema import migrate
+from pipeline.urls import canonical_url, url_variants
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLE = (

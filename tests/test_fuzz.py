@@ -27,6 +27,7 @@ from pipeline.errors import Dropped
 from pipeline.extract.article import extract
 from pipeline.items import Article, Page
 from pipeline.normalize.render import check_document, derive_title, one_line, render
+from pipeline.normalize.stage import normalize
 from pipeline.sources import adhoc_source
 from pipeline.store.writer import Store
 
@@ -314,7 +315,7 @@ def test_only_dropped_escapes_and_whatever_is_stored_is_safe(
         SEEN[article] += 1
         assert article in REASONS
         return
-    outcome = store.add(article)
+    outcome = store.add(normalize(article))
     SEEN[outcome.kind] += 1
     if outcome.path is None:
         # Only stories without a file of their own: copies, and near-duplicate rows
@@ -336,7 +337,9 @@ def test_only_dropped_escapes_and_whatever_is_stored_is_safe(
     assert problems == [], (outcome, store.row(outcome.article_id)["url"])
     post = frontmatter.loads(written)
     # A page without a headline is filed under its first sentence.
-    assert post["title"] == (one_line(article.title) or derive_title(article.text))
+    assert post["title"] == one_line(
+        one_line(article.title) or derive_title(article.text)
+    )
     prose = without_code(post.content)
     assert not UNSAFE_TAG.search(prose), post.content
     assert not UNSAFE_LINK.search(prose), post.content

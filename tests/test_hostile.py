@@ -34,6 +34,7 @@ from pipeline.inputs.replay import pages_from_file, read_manifest
 from pipeline.inputs.workers import extract_outcome
 from pipeline.items import Article, Page
 from pipeline.normalize.render import FRONT_MATTER_KEYS, check_document, one_line
+from pipeline.normalize.stage import normalize
 from pipeline.sources import adhoc_source
 from pipeline.store.paths import RESERVED
 from pipeline.store.writer import Store
@@ -283,7 +284,7 @@ def test_case_is_stored_safely_or_dropped_with_its_reason(
     assert kind == "article", f"dropped: {value} {detail}"
     output = tmp_path / "out"
     with Store(output) as store:
-        outcome = store.add(value)
+        outcome = store.add(normalize(value))
     assert outcome.kind == "new"
     file = (output / "content" / outcome.path).resolve()
     assert file.is_relative_to((output / "content").resolve())
@@ -298,7 +299,7 @@ def test_summary_has_no_raw_html(corpus: Path, tmp_path: Path) -> None:
     kind, article, _ = extract_outcome(page_of(corpus, "title-injection.html"), SOURCE)
     assert kind == "article"
     with Store(tmp_path / "out") as store:
-        path = store.add(article).path
+        path = store.add(normalize(article)).path
     summary = frontmatter.loads((tmp_path / "out" / "content" / path).read_text())[
         "summary"
     ]

@@ -30,6 +30,7 @@ from sqlite_utils import Database
 from pipeline.cli import cli
 from pipeline.crawl.runner import NO_LISTING, run_stats
 from pipeline.items import Article, Hints, Page
+from pipeline.normalize.stage import normalize
 from pipeline.runstats import RunStats
 from pipeline.scale.frontier import fingerprint, seed, seen_key, shared_verdict
 from pipeline.scale.loader import CLAIM_KEY, Claim, Loader, LoaderBusy
@@ -242,7 +243,7 @@ def test_a_message_applied_but_not_acknowledged_is_applied_again_harmlessly(
         # a loader that committed the first article and the run row, then died
         Loader(client, store).apply(items.take())  # acknowledged
         raw = items.take()
-        store.add(decode(raw).article())
+        store.add(normalize(decode(raw).article()))
         Loader(client, store).record_crawl(row)
         loader = Loader(client, store)
         loader.drain(once=True)
@@ -537,7 +538,9 @@ def test_seeding_from_a_database_skips_what_it_stored(
         for number in range(10):
             slug = story(number)[0]
             store.add(
-                replace(made_article(number), url=f"{site.base}/news/{slug}.html")
+                normalize(
+                    replace(made_article(number), url=f"{site.base}/news/{slug}.html")
+                )
             )
     assert seed(output / "broadsheet.db", server.client()) == {"gen": 10}
     assert seed(output / "broadsheet.db", server.client()) == {"gen": 0}

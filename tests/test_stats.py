@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from pipeline.cli import cli
 from pipeline.items import Article
+from pipeline.normalize.stage import normalize
 from pipeline.runstats import RunStats
 from pipeline.serve.datasette import collect_stats
 from pipeline.store.schema import SCHEMA_VERSION, migrate
@@ -409,29 +410,37 @@ def store_output(output_dir: Path) -> None:
     ndtv = f"{NDTV}/business/rbi-repo-rate-5840001"
     with Store(output_dir) as store:
         kinds = [
-            store.add(story(ndtv, "ndtv", RBI_LONG, "2024-06-07T05:00:00+00:00")).kind,
             store.add(
-                story(
-                    f"{HT}/business/rbi-repo-101717736000000.html",
-                    "hindustantimes",
-                    RBI_LONG.replace("Friday", "Friday morning"),
-                    "2024-06-07T05:10:00+00:00",
+                normalize(story(ndtv, "ndtv", RBI_LONG, "2024-06-07T05:00:00+00:00"))
+            ).kind,
+            store.add(
+                normalize(
+                    story(
+                        f"{HT}/business/rbi-repo-101717736000000.html",
+                        "hindustantimes",
+                        RBI_LONG.replace("Friday", "Friday morning"),
+                        "2024-06-07T05:10:00+00:00",
+                    )
                 )
             ).kind,
             store.add(
-                story(
-                    f"{BS}/economy/rbi-124060700301_1.html",
-                    "business-standard",
-                    RBI_LONG,
-                    "2024-06-07T05:20:00+00:00",
+                normalize(
+                    story(
+                        f"{BS}/economy/rbi-124060700301_1.html",
+                        "business-standard",
+                        RBI_LONG,
+                        "2024-06-07T05:20:00+00:00",
+                    )
                 )
             ).kind,
             store.add(
-                story(
-                    ndtv,
-                    "ndtv",
-                    RBI_LONG + " It was the eighth pause.",
-                    "2024-06-07T07:00:00+00:00",
+                normalize(
+                    story(
+                        ndtv,
+                        "ndtv",
+                        RBI_LONG + " It was the eighth pause.",
+                        "2024-06-07T07:00:00+00:00",
+                    )
                 )
             ).kind,
         ]

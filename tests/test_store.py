@@ -6,8 +6,10 @@ import frontmatter
 import pytest
 
 from pipeline.items import Article
+from pipeline.normalize.stage import normalize
 from pipeline.store.schema import SCHEMA_VERSION
 from pipeline.store.writer import Store, StoreError
+from pipeline.wordcount import count_words
 
 PARAGRAPHS = [
     "Foreign Secretary Vikram Misri said on Friday that India is in touch with US authorities about the surrender of Tahawwur Rana.",
@@ -68,7 +70,7 @@ def files(store: Store) -> list[str]:
 
 
 def test_new_article_gets_a_row_a_file_and_its_urls(store):
-    outcome = store.add(article(seen_urls=(URL + "?utm_source=rss",)))
+    outcome = store.add(normalize(article(seen_urls=(URL + "?utm_source=rss",))))
     assert outcome.kind == "new"
     assert (
         outcome.path
@@ -83,18 +85,20 @@ def test_new_article_gets_a_row_a_file_and_its_urls(store):
     assert row["url"] == URL
     assert row["date"] == "2025-02-08T09:45:27+05:30"
     assert row["authors"] == '["Press Trust of India"]'
-    assert row["word_count"] == sum(len(p.split()) for p in PARAGRAPHS)
+    assert row["word_count"] == count_words("\n\n".join(PARAGRAPHS)) == 153
     urls = {r["url"] for r in store.db["urls"].rows}
     assert urls == {URL, URL + "?utm_source=rss"}
 
 
 def test_same_page_again_changes_nothing(store):
-    first = store.add(article())
+    first = store.add(normalize(article()))
     before = (store.content / first.path).stat().st_mtime_ns
     again = store.add(
-        article(
-            url=URL + "?utm_medium=social#top",
-            fetched_url=URL + "?utm_medium=social#top",
+        normalize(
+            article(
+                url=URL + "?utm_medium=social#top",
+                fetched_url=URL + "?utm_medium=social#top",
+            )
         )
     )
     assert again.kind == "unchanged"
@@ -110,10 +114,14 @@ def test_same_page_again_changes_nothing(store):
 
 
 def test_same_body_under_another_url_is_the_same_story(store):
-    first = store.add(article())
+    first = store.add(normalize(article()))
     other_url = "https://www.business-standard.com/politics/rana-surrender-talks-125020800099_1.html"
     outcome = store.add(
-        article(url=other_url, fetched_url=other_url, title="Rana: talks on surrender")
+        normalize(
+            article(
+                url=other_url, fetched_url=other_url, title="Rana: talks on surrender"
+            )
+        )
     )
     assert outcome.kind == "duplicate"
     assert outcome.article_id == first.article_id
@@ -123,19 +131,21 @@ def test_same_body_under_another_url_is_the_same_story(store):
 
 
 def test_near_duplicate_gets_its_own_row_and_no_file(store):
-    first = store.add(article())
+    first = store.add(normalize(article()))
     wire = [
         *PARAGRAPHS[:-1],
         "The report was carried by several newspapers on Saturday morning across the country.",
     ]
     url = "https://www.hindustantimes.com/india-news/rana-extradition-101738990000000.html"
     outcome = store.add(
-        article(
-            url=url,
-            fetched_url=url,
-            paragraphs=wire,
-            source="hindustantimes",
-            title="India working on Rana's return",
+        normalize(
+            article(
+                url=url,
+                fetched_url=url,
+                paragraphs=wire,
+                source="hindustantimes",
+                title="India working on Rana's return",
+            )
         )
     )
     assert outcome.kind == "near-duplicate"
@@ -148,10 +158,14 @@ def test_near_duplicate_gets_its_own_row_and_no_file(store):
 
 
 def test_different_story_is_never_merged(store):
-    store.add(article())
+    store.add(normalize(article()))
     url = "https://www.business-standard.com/markets/news/banks-lift-sensex-125020800100_1.html"
     outcome = store.add(
-        article(url=url, fetched_url=url, paragraphs=OTHER, title="Banks lift Sensex")
+        normalize(
+            article(
+                url=url, fetched_url=url, paragraphs=OTHER, title="Banks lift Sensex"
+            )
+        )
     )
     assert outcome.kind == "new"
     assert store.db["articles"].count == 2
@@ -159,13 +173,13 @@ def test_different_story_is_never_merged(store):
 
 
 def test_update_keeps_the_previous_body_in_versions(store):
-    first = store.add(article())
+    first = store.add(normalize(article()))
     changed = [
         *PARAGRAPHS,
         "Updated: the ministry confirmed the date of the surrender on Saturday evening.",
     ]
     outcome = store.add(
-        article(paragraphs=changed, fetched_at="2025-02-09T05:00:00+00:00")
+        normalize(article(paragraphs=changed, fetched_at="2025-02-09T05:00:00+00:00"))
     )
     assert outcome.kind == "updated"
     assert outcome.article_id == first.article_id
@@ -180,16 +194,20 @@ def test_update_keeps_the_previous_body_in_versions(store):
 
 def test_same_slug_for_another_story_gets_a_suffix(store):
     one = store.add(
-        article(
-            url="https://a.example/x/story.html",
-            fetched_url="https://a.example/x/story.html",
+        normalize(
+            article(
+                url="https://a.example/x/story.html",
+                fetched_url="https://a.example/x/story.html",
+            )
         )
     )
     two = store.add(
-        article(
-            url="https://a.example/y/story.html",
-            fetched_url="https://a.example/y/story.html",
-            paragraphs=OTHER,
+        normalize(
+            article(
+                url="https://a.example/y/story.html",
+                fetched_url="https://a.example/y/story.html",
+                paragraphs=OTHER,
+            )
         )
     )
     assert one.path.endswith("/story.md")
@@ -198,13 +216,13 @@ def test_same_slug_for_another_story_gets_a_suffix(store):
 
 def test_canonical_pointing_at_the_home_page_is_ignored(store):
     outcome = store.add(
-        article(url="https://www.business-standard.com/", fetched_url=URL)
+        normalize(article(url="https://www.business-standard.com/", fetched_url=URL))
     )
     assert store.row(outcome.article_id)["url"] == URL
 
 
 def test_dateless_article_is_filed_under_the_day_it_was_first_seen(store):
-    outcome = store.add(article(date=None, date_local=None))
+    outcome = store.add(normalize(article(date=None, date_local=None)))
     post = frontmatter.load(store.content / outcome.path)
     assert post["date"] == "2025-02-08"
     assert ":" not in post["date"]
@@ -213,19 +231,20 @@ def test_dateless_article_is_filed_under_the_day_it_was_first_seen(store):
 def test_killed_writer_leaves_nothing_behind(tmp_path):
     output = tmp_path / "out"
     with Store(output) as store:
-        kept = store.add(article())
-        kept_file = store.content / kept.path
-        # What a process killed between writing files and committing leaves behind:
-        orphan = store.content / "business-standard/2025/02/orphan.md"
-        orphan.write_text("half a story")
-        temp = store.content / "business-standard/2025/02/.orphan.md.tmp"
-        temp.write_text("half")
-        kept_file.write_text("rewritten but never committed")
-        store.db.execute(
+        kept = store.add(normalize(article()))
+    kept_file = store.content / kept.path
+    # What a process killed between writing files and committing leaves behind:
+    orphan = store.content / "business-standard/2025/02/orphan.md"
+    orphan.write_text("half a story")
+    temp = store.content / "business-standard/2025/02/.orphan.md.tmp"
+    temp.write_text("half")
+    kept_file.write_text("rewritten but never committed")
+    with sqlite3.connect(output / "broadsheet.db") as conn:
+        conn.executemany(
             "INSERT INTO pending_files VALUES (?, 'now')",
-            ("business-standard/2025/02/orphan.md",),
+            [("business-standard/2025/02/orphan.md",), (kept.path,)],
         )
-        store.db.execute("INSERT INTO pending_files VALUES (?, 'now')", (kept.path,))
+    conn.close()
     with Store(output) as store:
         assert files(store) == [kept.path]
         assert kept_file.read_text() == store.render_row(store.row(kept.article_id))
@@ -254,7 +273,7 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path):
 
 
 def test_known_matches_every_variant(store):
-    store.add(article())
+    store.add(normalize(article()))
     assert store.known(URL)
     assert store.known(URL.replace("https://www.", "http://") + "?utm_source=x#frag")
     assert not store.known("https://www.business-standard.com/other-125.html")
@@ -264,7 +283,7 @@ def test_urls_that_redirected_to_a_stored_article_become_its_own(store):
     old = "https://www.business-standard.com/article/rana-surrender-talks.html"
     assert not store.add_aliases(old.replace("rana", "other"), [old])  # nothing there
     assert not store.known(old)
-    store.add(article())
+    store.add(normalize(article()))
     assert store.add_aliases(URL + "?utm_source=feed", [old])
     assert store.known(old)
     (owner,) = store.db.execute("select article_id from urls where url = ?", [old])
@@ -278,15 +297,28 @@ def test_files_stay_inside_the_content_folder(store):
         fetched_url="https://evil.example/../../etc/passwd",
         source="../../etc",
     )
-    outcome = store.add(hostile)
+    outcome = store.add(normalize(hostile))
     target = (store.content / outcome.path).resolve()
     assert target.is_relative_to(store.content.resolve())
     assert Path(outcome.path).parts[0] == "etc"
 
 
 def test_an_article_without_a_headline_is_filed_under_its_first_sentence(store):
-    outcome = store.add(article(title="  \n "))
+    outcome = store.add(normalize(article(title="  \n ")))
     expected = "Foreign Secretary Vikram Misri said on Friday that India is in touch with US authorities about the surrender of..."
     assert store.row(outcome.article_id)["title"] == expected
     post = frontmatter.load(store.content / outcome.path)
     assert post["title"] == expected
+
+
+def test_word_counts_follow_the_rule_the_drop_threshold_uses(store):
+    """Chinese runs its words together: a run counts one word per two characters,
+    as when a page is weighed against the minimum length, not one per run."""
+    chinese = "中国人民银行周五宣布下调存款准备金率以支持经济增长" * 3
+    text = f"{chinese}\n\nBeijing, 7 June. {chinese}"
+    outcome = store.add(
+        normalize(article(url=URL + "?zh", paragraphs=[text], lang="zh"))
+    )
+    row = store.row(outcome.article_id)
+    assert row["word_count"] == count_words(text) == 75 + 3
+    assert row["word_count"] != len(text.split())

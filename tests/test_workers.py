@@ -7,12 +7,13 @@ import gc
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pipeline.errors import Dropped
-from pipeline.extract.article import _identifier
+from pipeline.extract.article import _identifier, extract
 from pipeline.inputs.workers import (
     _LIBC,
     ExtractPool,
@@ -21,6 +22,8 @@ from pipeline.inputs.workers import (
     private_bytes,
 )
 from pipeline.items import Page
+from pipeline.normalize.stage import normalize
+from pipeline.store.dedup import fingerprint
 
 ENGLISH = (
     "The central bank kept its policy rate unchanged on Thursday and said inflation "
@@ -42,6 +45,7 @@ def undeclared_page() -> Page:
         body=(body + "</article></body></html>").encode(),
         source="s",
         headers={"content-type": "text/html"},
+        fetched_at="2026-01-02T03:04:05+00:00",
     )
 
 
@@ -50,18 +54,35 @@ def test_workers_leave_language_detection_to_the_calling_process() -> None:
         loaded, frozen = pool._pool.schedule(
             model_loaded_after_extracting, args=(undeclared_page(),)
         ).result(timeout=60)
-        ((_, article),) = list(pool.map([(0, undeclared_page(), None)]))
+        ((_, result),) = list(pool.map([(0, undeclared_page(), None)]))
     # the worker never loads the 70 MB model; its heap was frozen before the fork
     assert not loaded
     assert frozen > 0
     # and the article still has its language, detected in this process
-    assert article.lang == "en"
+    assert result.doc.article.lang == "en"
+    assert 'lang:\n  - "en"' in result.doc.markdown
 
 
 def test_without_workers_the_language_is_detected_as_well() -> None:
     with ExtractPool(workers=0) as pool:
-        ((_, article),) = list(pool.map([(0, undeclared_page(), None)]))
-    assert article.lang == "en"
+        ((_, result),) = list(pool.map([(0, undeclared_page(), None)]))
+    assert result.doc.article.lang == "en"
+
+
+def test_the_pool_normalizes_as_the_stage_does_in_this_process() -> None:
+    page = replace(
+        undeclared_page(),
+        body=undeclared_page()
+        .body.replace(b"<html>", b'<html lang="en-GB">')
+        .replace(b"</p>", b' <a href="/more?a=1&amp;b=2">More</a></p>'),
+        fetched_at="2026-01-02T03:04:05+00:00",
+    )
+    expected = normalize(extract(page, None))
+    with ExtractPool(workers=1) as pool:
+        ((_, result),) = list(pool.map([(0, page, None)]))
+    assert result.doc == expected
+    assert result.fingerprint == fingerprint(expected.article.text)
+    assert "(https://example.com/more?a=1&b=2)" in result.doc.markdown
 
 
 def test_results_come_back_in_input_order() -> None:

@@ -1,10 +1,12 @@
-"""Thin Scrapy item pipelines over extract and store, and a short log formatter.
+"""Thin Scrapy item pipelines over extract, normalize and store, and a log formatter.
 
-    Page --Extract--> Article --Store--> row + markdown file
+    Page --Extract--> Article --Normalize--> Extracted --Store--> row + markdown file
 
 :class:`Extract` runs :func:`pipeline.extract.article.extract` in the extraction pool
 (``BROADSHEET_WORKERS`` processes; 0 runs it in the crawl process) and turns
-``Dropped`` into ``DropItem`` with the reason. :class:`Store` hands articles to
+``Dropped`` into ``DropItem`` with the reason. :class:`Normalize` runs the normalize
+stage (:mod:`pipeline.normalize.stage`) and the article's fingerprint in the same
+pool. :class:`Store` hands normalized articles to
 :class:`pipeline.store.writer.Store`, records the pages not stored in ``drops`` and the
 variants skipped as URLs of their story, and, when the spider closes, writes the run's
 row in ``crawls`` and prints its summary. Crawlers of several sources in one process share
@@ -18,7 +20,7 @@ import logging
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -32,7 +34,7 @@ from pipeline.crawl.middlewares import DROPPED, VARIANT
 from pipeline.crawl.progress import summary_console
 from pipeline.crawl.verdict import run_stats
 from pipeline.errors import Dropped
-from pipeline.inputs.workers import ExtractPool, default_workers
+from pipeline.inputs.workers import Extracted, ExtractPool, default_workers
 from pipeline.items import Article, Page
 from pipeline.runstats import print_summary, utc_now
 from pipeline.store import writer as store_module
@@ -41,6 +43,7 @@ from pipeline.store.layouts import open_store
 from pipeline.store.lock import output_lock
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 QUIET_OUTCOMES = {"duplicate", "near-duplicate"}
 
 
@@ -109,11 +112,28 @@ class Extract:
         source = getattr(self.crawler.spider, "source", None)
         future = self.pool.submit(item, source)
         await asyncio.wrap_future(future)
-        result = ExtractPool.result(future, source)
+        return self.passed(self.pool.result(future, source), item.url)
+
+    def passed(self, result: T | Dropped, url: str) -> T:
+        """``result``, or DropItem with the reason it was dropped (counted)."""
         if isinstance(result, Dropped):
             self.crawler.stats.inc_value(f"broadsheet/dropped/{result.reason}")
-            raise PageDropped(item.url, result.reason, result.detail)
+            raise PageDropped(url, result.reason, result.detail)
         return result
+
+
+class Normalize(Extract):
+    """The normalize stage, in the extraction pool (one pool per process, shared)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Normalize:
+        return cls(crawler)
+
+    async def process_item(self, item: Article) -> Extracted:
+        source = getattr(self.crawler.spider, "source", None)
+        future = self.pool.submit_normalize(item)
+        await asyncio.wrap_future(future)
+        return self.passed(self.pool.ready(future, source), item.url)
 
 
 class Store:
@@ -155,14 +175,15 @@ class Store:
         layout = self.crawler.settings.get("BROADSHEET_LAYOUT") or None
         return stack.enter_context(open_store(self.output, layout and Path(layout)))
 
-    def process_item(self, item: Article) -> Article:
-        outcome = self.store.add(item)
-        self.drops.stored(item.url, item.fetched_url)
+    def process_item(self, item: Extracted) -> Article:
+        outcome = self.store.add(item.doc, item.fingerprint)
+        article = item.doc.article
+        self.drops.stored(article.url, article.fetched_url)
         self.crawler.stats.inc_value(f"broadsheet/outcome/{outcome.kind}")
         if outcome.kind in QUIET_OUTCOMES:
-            raise DropItem(f"{outcome.kind}: {item.url}", log_level="INFO")
-        log.info("%s: %s", outcome.kind, item.url)
-        return item
+            raise DropItem(f"{outcome.kind}: {article.url}", log_level="INFO")
+        log.info("%s: %s", outcome.kind, article.url)
+        return article
 
     def redirected(self, request: Request) -> None:
         """A redirect to an article this run already requested, refused as seen: the

@@ -1,4 +1,4 @@
-"""Pages -> extraction pool -> store, counting every outcome: the offline pipeline.
+"""Pages -> extraction pool (extract, normalize) -> store, counting every outcome.
 
 ``broadsheet replay`` feeds saved pages through :func:`ingest`; a live crawl feeds
 the same functions from its item pipeline. Stored results keep the input order.
@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 
 from pipeline.errors import Dropped
 from pipeline.inputs.replay import Skipped
-from pipeline.inputs.workers import ExtractPool
-from pipeline.items import Article, Page
+from pipeline.inputs.workers import Extracted, ExtractPool
+from pipeline.items import Page
 from pipeline.runstats import RunStats, utc_now
 from pipeline.sources import Source
 from pipeline.store.drops import DropLog
@@ -24,11 +24,12 @@ log = logging.getLogger(__name__)
 def record(
     store: Store,
     stats: RunStats,
-    result: Article | Dropped,
+    result: Extracted | Dropped,
     url: str,
     drops: DropLog | None = None,
 ) -> None:
-    """Store one extraction result (or count and record its drop) under ``stats``."""
+    """Store one extracted and normalized page (or count and record its drop) under
+    ``stats``."""
     stats.pages += 1
     if isinstance(result, Dropped):
         stats.drop(result.reason)
@@ -36,10 +37,10 @@ def record(
         if drops is not None:
             drops.add(url, stats.source, result.reason, result.detail)
         return
-    outcome = store.add(result)
+    outcome = store.add(result.doc, result.fingerprint)
     stats.count(outcome.kind)
     if drops is not None:
-        drops.stored(url, result.url)
+        drops.stored(url, result.doc.article.url)
     log.debug("%s %s", outcome.kind, url)
 
 
@@ -52,8 +53,9 @@ def ingest(
     advance: Callable[[], None] | None = None,
     run_id: str = "",
 ) -> dict[str, RunStats]:
-    """Run every page through extraction and the store; one :class:`RunStats` per
-    source. Every page not stored is recorded in the ``drops`` table under ``run_id``."""
+    """Run every page through extraction, normalizing and the store; one
+    :class:`RunStats` per source. Every page not stored is recorded in the ``drops``
+    table under ``run_id``."""
     runs: dict[str, RunStats] = {}
     drops = DropLog(store.db, run_id or utc_now(), command)
 

@@ -15,6 +15,7 @@ from pipeline.inputs.legacy import read_dump
 from pipeline.inputs.replay import ReplayError, input_files, iter_pages
 from pipeline.inputs.workers import ExtractPool
 from pipeline.normalize.render import load_layout
+from pipeline.normalize.stage import normalize
 from pipeline.runstats import RunStats, utc_now
 from pipeline.sources import Source, adhoc_source, load_sources
 from pipeline.store.layouts import open_store
@@ -81,7 +82,7 @@ def replay_files(job: ReplayJob, advance: Callable[[], None] | None = None) -> R
         open_store(job.output_dir, job.layout_file, job.threshold) as store,
     ):
         store.register_sources(resolver.all())
-        with ExtractPool(job.workers) as pool:
+        with ExtractPool(job.workers, layout=store.layout) as pool:
             pages = iter_pages(
                 files, job.source_name, resolver.source_for, job.url_prefix
             )
@@ -131,6 +132,6 @@ def import_dumps(
         for path in files:
             for article in read_dump(path, source.name, prefix):
                 stats.pages += 1
-                stats.count(store.add(article).kind)
+                stats.count(store.add(normalize(article, store.layout)).kind)
     stats.finish()
     return stats

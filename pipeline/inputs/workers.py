@@ -1,6 +1,9 @@
-"""Extraction off the main thread: a pool of worker processes, crash-isolated.
+"""Extraction and normalizing off the main thread: worker processes, crash-isolated.
 
-Extraction (lxml + trafilatura) is CPU-bound. :class:`ExtractPool` runs it in
+Extraction (lxml + trafilatura) is CPU-bound, and so is the normalize stage after it
+(body cleaning, rendering) and the fingerprint deduplication needs (content hash,
+MinHash): all pure, so :class:`ExtractPool` runs them where the page is, and the
+storing process only decides and writes. It runs them in
 ``workers`` processes (pebble's ProcessPool): a page that crashes its worker or runs
 past ``timeout`` seconds is dropped with the reason ``worker-crashed`` or
 ``timeout`` and the pool replaces the worker. :meth:`ExtractPool.map` returns results
@@ -22,8 +25,9 @@ import ctypes.util
 import gc
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, TimeoutError
+from dataclasses import dataclass
 from typing import TypeVar
 
 from pebble import ProcessExpired, ProcessPool
@@ -31,10 +35,12 @@ from pebble import ProcessExpired, ProcessPool
 from pipeline.errors import Dropped
 from pipeline.extract.article import complete_lang, extract
 from pipeline.items import Article, Page
+from pipeline.normalize.render import Layout, load_layout
+from pipeline.normalize.stage import Normalized, finish, prepare
 from pipeline.sources import Source
+from pipeline.store.dedup import Fingerprint, fingerprint
 
 T = TypeVar("T")
-Result = Article | Dropped
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -100,12 +106,12 @@ def warm_up() -> None:
     gc.freeze()
 
 
-def extract_outcome(
-    page: Page, source: Source | None, detect_language: bool = True
-) -> tuple[str, object, str]:
-    """``("article", Article, "")`` or ``("dropped", reason, detail)``: picklable either way."""
+def _guarded(
+    step: Callable[[], tuple[str, object, object]],
+) -> tuple[str, object, object]:
+    """``step()``, or ``("dropped", reason, detail)`` when the page cannot go on."""
     try:
-        return "article", extract(page, source, detect_language), ""
+        return step()
     except Dropped as dropped:
         return "dropped", dropped.reason, dropped.detail
     except RecursionError:
@@ -115,61 +121,146 @@ def extract_outcome(
         return "dropped", "extract-error", f"{type(error).__name__}: {error}"
 
 
-def _extract_in_worker(page: Page, source: Source | None) -> tuple[str, object, str]:
-    """:func:`extract_outcome` as a worker runs it: language left to the caller, and,
-    once the worker has grown by ``TRIM_AFTER_GROWTH_BYTES`` (after a large page,
-    typically), the memory malloc freed handed back to the system."""
+def extract_outcome(
+    page: Page, source: Source | None, detect_language: bool = True
+) -> tuple[str, object, str]:
+    """``("article", Article, "")`` or ``("dropped", reason, detail)``: picklable either way."""
+    return _guarded(lambda: ("article", extract(page, source, detect_language), ""))  # type: ignore[return-value]
+
+
+def _normalized(article: Article, layout: Layout) -> tuple[str, object, object]:
+    """``("article", Normalized, Fingerprint)``; the prepared Article instead of the
+    Normalized when its language is left to the calling process."""
+    prepared = prepare(article)
+    done = finish(prepared, layout) if prepared.lang else prepared
+    return "article", done, fingerprint(prepared.text)
+
+
+def process_outcome(
+    page: Page, source: Source | None, layout: Layout, detect_language: bool = True
+) -> tuple[str, object, object]:
+    """A page extracted and normalized (:func:`_normalized`), or why it was dropped."""
+
+    def step() -> tuple[str, object, object]:
+        return _normalized(extract(page, source, detect_language), layout)
+
+    return _guarded(step)
+
+
+def _in_worker(
+    job: Callable[..., tuple[str, object, object]], *args: object
+) -> tuple[str, object, object]:
+    """``job`` as a worker runs it: once the worker has grown by
+    ``TRIM_AFTER_GROWTH_BYTES`` (after a large page, typically), the memory malloc
+    freed is handed back to the system."""
     try:
-        return extract_outcome(page, source, False)
+        return job(*args)
     finally:
         _trim()
 
 
-def _as_result(outcome: tuple[str, object, str], source: Source | None) -> Result:
-    kind, value, detail = outcome
-    if kind == "article":
-        return complete_lang(value, source)  # type: ignore[arg-type]
-    return Dropped(str(value), detail)
+def _extract_in_worker(page: Page, source: Source | None) -> tuple[str, object, object]:
+    return _in_worker(extract_outcome, page, source, False)
+
+
+def _process_in_worker(
+    page: Page, source: Source | None, layout: Layout
+) -> tuple[str, object, object]:
+    return _in_worker(process_outcome, page, source, layout, False)
+
+
+def _normalize_in_worker(
+    article: Article, layout: Layout
+) -> tuple[str, object, object]:
+    return _in_worker(_guarded, lambda: _normalized(article, layout))
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A page through extraction and normalizing: what :meth:`Store.add` takes."""
+
+    doc: Normalized
+    fingerprint: Fingerprint
+
+
+Result = Article | Dropped
+Ready = Extracted | Dropped
 
 
 class ExtractPool:
+    """Extraction, and the normalize stage after it, in worker processes."""
+
     def __init__(
-        self, workers: int | None = None, timeout: float = DEFAULT_TIMEOUT
+        self,
+        workers: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        layout: Layout | None = None,
     ) -> None:
         self.workers = default_workers() if workers is None else workers
         self.timeout = timeout
+        self.layout = layout or load_layout()
         self._pool = None
         if self.workers > 0:
             warm_up()
             self._pool = ProcessPool(max_workers=self.workers)
 
-    def submit(self, page: Page, source: Source | None) -> Future:
+    def _schedule(self, job: Callable[..., T], *args: object) -> Future:
         if self._pool is None:
             future: Future = Future()
-            future.set_result(extract_outcome(page, source, False))
+            future.set_result(job(*args))
             return future
-        return self._pool.schedule(
-            _extract_in_worker, args=(page, source), timeout=self.timeout
-        )
+        return self._pool.schedule(job, args=args, timeout=self.timeout)
+
+    def submit(self, page: Page, source: Source | None) -> Future:
+        """Extract ``page``; :meth:`result` reads the future."""
+        return self._schedule(_extract_in_worker, page, source)
+
+    def submit_normalize(self, article: Article) -> Future:
+        """Normalize an extracted article; :meth:`ready` reads the future."""
+        return self._schedule(_normalize_in_worker, article, self.layout)
+
+    def submit_page(self, page: Page, source: Source | None) -> Future:
+        """Extract and normalize ``page``; :meth:`ready` reads the future."""
+        return self._schedule(_process_in_worker, page, source, self.layout)
 
     @staticmethod
-    def result(future: Future, source: Source | None) -> Result:
-        """The Article (its language detected here when needed) or the Dropped."""
+    def _outcome(future: Future) -> tuple[str, object, object]:
         try:
-            return _as_result(future.result(), source)
+            return future.result()
         except TimeoutError:
-            return Dropped(
-                "timeout", "extraction took too long; the worker was replaced"
+            return (
+                "dropped",
+                "timeout",
+                "extraction took too long; the worker was replaced",
             )
         except ProcessExpired as error:
-            return Dropped(
-                "worker-crashed", f"worker exited with code {error.exitcode}"
+            return (
+                "dropped",
+                "worker-crashed",
+                f"worker exited with code {error.exitcode}",
             )
+
+    def result(self, future: Future, source: Source | None) -> Result:
+        """The Article (its language detected here when needed) or the Dropped."""
+        kind, value, detail = self._outcome(future)
+        if kind == "article":
+            return complete_lang(value, source)  # type: ignore[arg-type]
+        return Dropped(str(value), str(detail))
+
+    def ready(self, future: Future, source: Source | None) -> Ready:
+        """The normalized article (its language detected and its markdown finished
+        here when the worker could not) or the Dropped."""
+        kind, value, detail = self._outcome(future)
+        if kind != "article":
+            return Dropped(str(value), str(detail))
+        if isinstance(value, Article):
+            value = finish(complete_lang(value, source), self.layout)
+        return Extracted(value, detail)  # type: ignore[arg-type]
 
     def map(
         self, items: Iterable[tuple[T, Page, Source | None]], window: int | None = None
-    ) -> Iterator[tuple[T, Result]]:
-        """Extract every page, yielding ``(tag, result)`` in input order.
+    ) -> Iterator[tuple[T, Ready]]:
+        """Extract and normalize every page, yielding ``(tag, result)`` in input order.
 
         At most ``window`` pages are in flight, so memory stays bounded however many
         pages come in. The default, 16 a worker, is wide enough that a slow page at
@@ -181,13 +272,13 @@ class ExtractPool:
         window = window or max(4, 16 * self.workers)
         pending: deque[tuple[T, Future, Source | None]] = deque()
         for tag, page, source in items:
-            pending.append((tag, self.submit(page, source), source))
+            pending.append((tag, self.submit_page(page, source), source))
             if len(pending) >= window:
                 done_tag, future, done_source = pending.popleft()
-                yield done_tag, self.result(future, done_source)
+                yield done_tag, self.ready(future, done_source)
         while pending:
             done_tag, future, done_source = pending.popleft()
-            yield done_tag, self.result(future, done_source)
+            yield done_tag, self.ready(future, done_source)
 
     def close(self) -> None:
         if self._pool is not None:

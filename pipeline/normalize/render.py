@@ -23,7 +23,7 @@ import functools
 import html
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -279,16 +279,24 @@ def _local_time(value: str | None) -> str | None:
     )
 
 
+def publication_date(article: Article) -> str | None:
+    """The publisher's local time (``date_local``, else ``date``), or None."""
+    for value in (article.date_local, article.date):
+        local = _local_time(value)
+        if local:
+            return local
+    return None
+
+
 def date_for(article: Article) -> str:
     """The publisher's local time (``date_local``, else ``date``), else the fetch day.
 
     A time is never invented: with no publication date the front matter holds the
     date of ``fetched_at`` alone. With neither, the article is ``Dropped("no-date")``.
     """
-    for value in (article.date_local, article.date):
-        local = _local_time(value)
-        if local:
-            return local
+    published = publication_date(article)
+    if published:
+        return published
     fetched = _local_time(article.fetched_at)
     if fetched:
         return fetched[:10]
@@ -317,8 +325,13 @@ def front_matter(article: Article, layout: Layout) -> dict[str, str | bool | lis
 
 def render(article: Article, layout: Layout | None = None) -> str:
     """The whole markdown file of ``article``."""
-    layout = layout or load_layout()
     body = clean_body(article.body_md, article.url)
+    return render_prepared(replace(article, body_md=body), layout or load_layout())
+
+
+def render_prepared(article: Article, layout: Layout) -> str:
+    """The markdown file of an article whose body is clean already (``clean_body``)."""
+    body = article.body_md
     closing = source_line(article.source, article.url)
     return render_document(
         front_matter(article, layout), f"{body}\n\n{closing}" if body else closing

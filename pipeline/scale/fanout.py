@@ -7,8 +7,9 @@
 :func:`fan_out` pushes each saved page, as JSON, to ``broadsheet:pages`` (waiting
 while the list is long, so that Redis memory stays bounded); a saved response that is
 not a page to extract (too large, an HTTP error in a WARC) goes straight to the
-loader as a drop. :class:`Worker` takes pages, extracts them in its process pool and
-pushes each Article (or the reason it was dropped) to ``broadsheet:items``. A page
+loader as a drop. :class:`Worker` takes pages, extracts and normalizes them in its
+process pool and pushes each Article (or the reason it was dropped) to
+``broadsheet:items``; the loader normalizes it again, as it trusts no message. A page
 leaves the worker's processing list ``broadsheet:pages:processing:<name>`` only once
 its result is pushed; a worker restarted under the same name takes back what it left.
 """
@@ -139,7 +140,7 @@ class Worker:
                 self.items.push(dropped_message(page.source, result.reason, page.url))
                 self.done["dropped"] += 1
             else:
-                self.items.push(article_message(result))
+                self.items.push(article_message(result.doc.article))
                 self.done["articles"] += 1
             self.pages.ack(raw)
 

@@ -98,6 +98,8 @@ class RedisFrontier:
             "SCHEDULER_DUPEFILTER_KEY": SEEN_KEY,
         }.items():
             settings.set(name, value, priority="addon")
+        # the loader normalizes what it takes from Redis (it trusts no message)
+        settings["ITEM_PIPELINES"]["pipeline.crawl.pipelines.Normalize"] = None
         settings["ITEM_PIPELINES"]["pipeline.crawl.pipelines.Store"] = None
         settings["ITEM_PIPELINES"]["pipeline.scale.frontier.PushItems"] = 300
         # feed_state lives in the loader's database: listings are fetched in full.

@@ -2,7 +2,8 @@
 
 Crawlers and replay workers on any number of machines push messages (articles, drops,
 their run rows) to one Redis list; one loader takes them, in order, into SQLite and
-the markdown tree with the same :meth:`Store.add` as a local crawl. A message is
+the markdown tree with the same normalize stage and :meth:`Store.add` as a local
+crawl (a message is untrusted input: its article is normalized again here). A message is
 moved to ``broadsheet:items:processing`` when taken and removed only after the store
 committed it; on start the loader puts back whatever a killed loader left there.
 Applying a message twice is harmless: the second ``Store.add`` is ``unchanged``, and
@@ -29,6 +30,7 @@ from rich.console import Console
 
 from pipeline.errors import BroadsheetError
 from pipeline.normalize.render import Layout
+from pipeline.normalize.stage import normalize
 from pipeline.runstats import RunStats, print_summary, utc_now
 from pipeline.scale.queues import (
     ITEMS,
@@ -174,7 +176,7 @@ class Loader:
             article = message.article()
             run = self.run(article.source)
             run.pages += 1
-            run.count(self.store.add(article).kind)
+            run.count(self.store.add(normalize(article, self.store.layout)).kind)
         elif message.kind == "dropped":
             run = self.run(str(message.data["source"]))
             run.pages += 1

@@ -1,8 +1,7 @@
 """What makes two pages the same story: canonical URLs, body hashes, near-duplicates.
 
-* :func:`canonical_url` maps every variant of an article URL (scheme and host case,
-  default ports, tracking parameters, fragments, AMP pages, trailing slashes,
-  ``index.html``) to one form.
+* :func:`stored_article_id` finds an article by any variant of its URL
+  (:func:`pipeline.urls.canonical_url`, :func:`pipeline.urls.url_variants`).
 * :func:`content_hash` fingerprints the normalised body text.
 * :class:`NearDuplicates` is a MinHash LSH index (datasketch's MinHash and band layout,
   computed by :mod:`pipeline.store.minhash`) whose bands live in SQLite tables next to the
@@ -13,85 +12,24 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 from sqlite_utils import Database
-from w3lib.url import canonicalize_url
 
 from pipeline.store import minhash
 from pipeline.store.schema import transaction
+from pipeline.urls import url_variants
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
-TRACKING_PARAMS = re.compile(
-    r"^(utm_\w*|fbclid|gclid|gclsrc|dclid|msclkid|yclid|igshid|mc_cid|mc_eid|_ga|_gl|"
-    r"ref|ref_src|ref_url|referrer|source|cmpid|cmp|ito|s_cid|icid|ocid|"
-    r"__twitter_impression|_hsenc|_hsmi|mkt_tok|vero_id|oly_anon_id|oly_enc_id|"
-    r"rss|from|share|sharetype|amp|outputtype|amp_js_v|usqp|at_medium|at_campaign)$",
-    re.IGNORECASE,
-)
-AMP_SUFFIX = re.compile(r"(?:_amp|\.amp|-amp)(\.html?|\.cms)?$", re.IGNORECASE)
-INDEX_FILE = re.compile(r"/index\.(?:html?|php|aspx?)$", re.IGNORECASE)
 SHINGLE_WORDS = 4
 NUM_PERM = 128
+MIN_SHINGLES = 8  # shorter texts are too small to call anything a near-duplicate
 WORD = re.compile(r"\w+", re.UNICODE)
-
-
-@functools.lru_cache(maxsize=4096)
-def canonical_url(url: str) -> str:
-    """One form for every variant of an http(s) URL; other URLs come back stripped.
-
-    Cached: a store looks the same URLs up several times per article.
-    """
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS or not parts.hostname:
-        return url
-    host = parts.hostname.rstrip(".")
-    if host.startswith("amp."):
-        host = "www." + host[4:]
-    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = _strip_amp_path(parts.path)
-    path = INDEX_FILE.sub("/", path)
-    if len(path) > 1:
-        path = path.rstrip("/") or "/"
-    query = [
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if not TRACKING_PARAMS.match(key)
-    ]
-    rebuilt = urlunsplit((scheme, netloc, path or "/", urlencode(query), ""))
-    return canonicalize_url(rebuilt)
-
-
-def _strip_amp_path(path: str) -> str:
-    segments = [s for s in path.split("/") if s.lower() != "amp"]
-    path = "/".join(segments)
-    if segments and segments[-1]:
-        last = AMP_SUFFIX.sub(lambda m: m.group(1) or "", segments[-1])
-        path = "/".join([*segments[:-1], last])
-    return path
-
-
-def url_variants(url: str) -> set[str]:
-    """The canonical URL with either scheme and with or without ``www.``: one story."""
-    canonical = canonical_url(url)
-    scheme, sep, rest = canonical.partition("://")
-    if not sep or scheme not in DEFAULT_PORTS:
-        return {canonical}
-    bare = rest[4:] if rest.startswith("www.") else rest
-    return {f"{s}://{h}{bare}" for s in DEFAULT_PORTS for h in ("", "www.")}
 
 
 def stored_article_id(conn: sqlite3.Connection, url: str) -> int | None:
@@ -131,6 +69,27 @@ def shingles_normalised(normalised: str, size: int = SHINGLE_WORDS) -> set[str]:
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    """What deduplication needs of a text; pure, so computed where the text is made
+    (an extraction worker) rather than in the storing process."""
+
+    content_hash: str
+    # the MinHash (NUM_PERM uint64 values, as stored), None below MIN_SHINGLES shingles
+    signature: bytes | None
+
+
+def fingerprint(text: str, num_perm: int = NUM_PERM) -> Fingerprint:
+    """The content hash and MinHash signature of ``text``."""
+    normalised = normalise_text(text)
+    shingle_set = shingles_normalised(normalised)
+    signature = None
+    if len(shingle_set) >= MIN_SHINGLES:
+        values = minhash.signature(shingle_set, num_perm)
+        signature = values.astype(np.uint64).tobytes()
+    return Fingerprint(hash_normalised(normalised), signature)
+
+
 def jaccard(a: set[str], b: set[str]) -> float:
     if not a and not b:
         return 1.0
@@ -143,7 +102,7 @@ class NearDuplicates:
     The caller owns the transaction: :meth:`add` only issues INSERTs.
     """
 
-    MIN_SHINGLES = 8  # shorter texts are too small to call anything a near-duplicate
+    MIN_SHINGLES = MIN_SHINGLES
 
     def __init__(
         self, db: Database, threshold: float = 0.8, num_perm: int = NUM_PERM
@@ -205,11 +164,20 @@ class NearDuplicates:
         return sorted(found)
 
     def best_match(
-        self, text_shingles: set[str], signature: np.ndarray
+        self,
+        text_shingles: set[str] | Callable[[], set[str]],
+        signature: np.ndarray,
     ) -> tuple[int, float] | None:
-        """The most similar indexed article at or above the threshold, confirmed exactly."""
+        """The most similar indexed article at or above the threshold, confirmed exactly.
+
+        ``text_shingles`` may be a function that makes them: it is called only when
+        the index has candidates.
+        """
         best: tuple[int, float] | None = None
-        for article_id in self.candidates(signature):
+        candidates = self.candidates(signature)
+        if candidates and callable(text_shingles):
+            text_shingles = text_shingles()
+        for article_id in candidates:
             row = self.db.execute(
                 "SELECT text FROM articles WHERE id = ?", (article_id,)
             ).fetchone()

@@ -26,8 +26,8 @@ from sqlite_utils import Database
 from pipeline.errors import BroadsheetError
 from pipeline.runstats import utc_now
 from pipeline.settings import VERSION
-from pipeline.store.dedup import canonical_url
 from pipeline.store.schema import transaction
+from pipeline.urls import canonical_url
 
 TABLE = "drops"
 BY_CONTENT = frozenset({"not-article", "no-text"})
@@ -102,7 +102,9 @@ def record(db: Database, drops: Iterable[Drop]) -> int:
         }
         for d in drops
     ]
-    if rows:
+    if rows and db.conn.in_transaction:  # the store's open batch: in its commit
+        db.conn.executemany(UPSERT, rows)
+    elif rows:
         with transaction(db):
             db.conn.executemany(UPSERT, rows)
     return len(rows)

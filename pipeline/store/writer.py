@@ -1,6 +1,8 @@
 """The only module that writes the database and the markdown tree.
 
-:meth:`Store.add` decides first, then writes. The decision, in order:
+:meth:`Store.add` takes a normalized article (:mod:`pipeline.normalize.stage`: the
+article as stored and its markdown) and decides first, then writes. The decision, in
+order:
 
 1. a URL of the article (canonical, fetched, redirects; any variant) is known ->
    the same story: ``unchanged``, or ``updated`` when its content changed (the
@@ -11,11 +13,12 @@
    its own row with ``duplicate_of`` and ``similarity``, and no markdown file;
 4. otherwise ``new``: a row and a markdown file.
 
-Crash safety: a file is announced in ``pending_files`` (committed) before it is
-written, written through a temporary file and a rename, and the row that owns it is
-committed with the announcement removed. Opening a store settles whatever a killed
-process left announced: a file without its row is deleted, a file whose row exists
-is rewritten from the row. So a rerun after ``kill -9`` equals an uninterrupted run.
+Crash safety: a file is announced in ``pending_files`` in the transaction that
+commits its row, then written through a temporary file and a rename; the
+announcement is removed by the next transaction (or on close). Opening a store
+settles whatever a killed process left announced: a file without its row is
+deleted, a file whose row exists is rewritten from the row. So a rerun after
+``kill -9`` equals an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -24,24 +27,24 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+import numpy as np
 from sqlite_utils import Database
 
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
 from pipeline.normalize import render as normalize
+from pipeline.normalize.stage import Normalized
 from pipeline.runstats import utc_now
 from pipeline.sources import Source
 from pipeline.store.dedup import (
+    Fingerprint,
     NearDuplicates,
-    canonical_url,
-    hash_normalised,
-    normalise_text,
-    shingles_normalised,
+    fingerprint,
+    shingles,
     stored_article_id,
 )
 from pipeline.store.paths import (
@@ -52,6 +55,7 @@ from pipeline.store.paths import (
     write_atomic,
 )
 from pipeline.store.schema import SchemaError, check_version, migrate, transaction
+from pipeline.urls import canonical_url
 
 DB_NAME = "broadsheet.db"
 CONTENT = "content"
@@ -124,6 +128,7 @@ class Store:
         self.db = open_database(self.output / DB_NAME)
         self.layout = layout or normalize.load_layout()
         self.near = NearDuplicates(self.db, near_threshold)
+        self._written: list[str] = []  # files written, still in pending_files
         self._recover()
 
     # -- reading -------------------------------------------------------------
@@ -154,7 +159,7 @@ class Store:
             article_id = stored_article_id(self.db.conn, url)
             if article_id is None:
                 return False
-            with transaction(self.db):
+            with self._transaction():
                 self._add_urls(article_id, [u for u in aliases if u], utc_now())
         return True
 
@@ -172,68 +177,52 @@ class Store:
                 f"cannot write to {self.content}: {error.strerror or error}"
             ) from None
 
-    def prepare(self, article: Article) -> Article:
-        """The article as it is stored: canonical URL, clean body, summary filled in."""
-        url = canonical_url(article.url)
-        if urlsplit(url).path in ("", "/") and article.fetched_url:
-            url = canonical_url(
-                article.fetched_url
-            )  # a canonical tag pointing at the home page
-        body = normalize.clean_body(article.body_md, url)
-        title = normalize.one_line(article.title) or normalize.derive_title(
-            article.text
-        )
-        prepared = replace(article, url=url, body_md=body, title=title or "Untitled")
-        summary = normalize.summary_for(prepared)
-        return replace(prepared, summary=summary)
-
-    def add(self, article: Article) -> Outcome:
-        article = self.prepare(article)
+    def add(self, doc: Normalized, fingerprint_: Fingerprint | None = None) -> Outcome:
+        """Store a normalized article; ``fingerprint_`` when it was computed already."""
+        article = doc.article
         urls = [article.url, article.fetched_url, *article.seen_urls]
         urls = [u for u in dict.fromkeys(urls) if u]
         now = article.fetched_at or utc_now()
-        normalised = normalise_text(article.text)  # hashed here, shingled if new
-        text_hash = hash_normalised(normalised)
+        found = fingerprint_ or fingerprint(article.text)
         with self._writing():
             existing = self._article_for_urls(urls)
             if existing is not None:
-                return self._update(existing, article, urls, text_hash, now)
+                return self._update(existing, doc, urls, found, now)
             same = self.db.execute(
                 "SELECT id FROM articles WHERE content_hash = ? ORDER BY id LIMIT 1",
-                (text_hash,),
+                (found.content_hash,),
             ).fetchone()
             if same:
-                with transaction(self.db):
+                with self._transaction():
                     self._add_urls(same[0], urls, now)
                     self.db.execute(
                         "UPDATE articles SET last_seen = max(last_seen, ?) WHERE id = ?",
                         (now, same[0]),
                     )
                 return Outcome("duplicate", same[0])
-            return self._insert(article, urls, text_hash, now, normalised)
+            return self._insert(doc, urls, found, now)
 
     def _insert(
-        self,
-        article: Article,
-        urls: list[str],
-        text_hash: str,
-        now: str,
-        normalised: str,
+        self, doc: Normalized, urls: list[str], found: Fingerprint, now: str
     ) -> Outcome:
-        text_shingles = shingles_normalised(normalised)
-        signature = self.near.signature(text_shingles)
+        article = doc.article
+        signature = (
+            np.frombuffer(found.signature, dtype=np.uint64)
+            if found.signature is not None
+            else None
+        )
         match = (
-            self.near.best_match(text_shingles, signature)
+            self.near.best_match(lambda: shingles(article.text), signature)
             if signature is not None
             else None
         )
-        record = self._record(article, text_hash) | {
+        record = self._record(doc, found.content_hash) | {
             "first_seen": now,
             "last_seen": now,
         }
         if match is not None:
             original, similarity = match
-            with transaction(self.db):
+            with self._transaction():
                 record |= {
                     "duplicate_of": original,
                     "similarity": round(similarity, 4),
@@ -243,31 +232,28 @@ class Store:
                 self._add_urls(article_id, urls, now)
             return Outcome("near-duplicate", article_id, None, original, similarity)
         path = self._free_path(article, now)
-        self._announce(path, now)
-        write_atomic(
-            resolve_inside(self.content, path),
-            self._render(self._with_first_seen(article, now)),
-        )
-        with transaction(self.db):
+        with self._transaction():
             article_id = self._insert_row("articles", record | {"path": path})
             self._add_urls(article_id, urls, now)
             if signature is not None:
                 self.near.add(article_id, signature)
-            self.db.execute("DELETE FROM pending_files WHERE path = ?", (path,))
+            self._announce(path, now)
+        self._write_file(path, doc.markdown_first_seen(now, self.layout))
         return Outcome("new", article_id, path)
 
     def _update(
         self,
         row: dict[str, Any],
-        article: Article,
+        doc: Normalized,
         urls: list[str],
-        text_hash: str,
+        found: Fingerprint,
         now: str,
     ) -> Outcome:
-        record = self._record(article, text_hash)
+        article = doc.article
+        record = self._record(doc, found.content_hash)
         changed = any(record[key] != row[key] for key in CONTENT_FIELDS)
         if not changed:
-            with transaction(self.db):
+            with self._transaction():
                 self._add_urls(row["id"], urls, now)
                 if article.fetched_at and article.fetched_at > row["last_seen"]:
                     self.db.execute(
@@ -278,11 +264,7 @@ class Store:
         if article.fetched_at and article.fetched_at < row["last_seen"]:
             return self._older_copy(row, record, urls, now)
         path = row["path"]
-        if path:
-            self._announce(path, now)
-            updated = self._with_first_seen(article, row["first_seen"])
-            write_atomic(resolve_inside(self.content, path), self._render(updated))
-        with transaction(self.db):
+        with self._transaction():
             self._insert_row(
                 "versions",
                 {key: row[key] for key in VERSION_FIELDS}
@@ -301,7 +283,11 @@ class Store:
             )
             self._add_urls(row["id"], urls, now)
             if path:
-                self.db.execute("DELETE FROM pending_files WHERE path = ?", (path,))
+                self._announce(path, now)
+        if path:
+            self._write_file(
+                path, doc.markdown_first_seen(row["first_seen"], self.layout)
+            )
         return Outcome("updated", row["id"], path)
 
     def _older_copy(
@@ -310,7 +296,7 @@ class Store:
         """A copy fetched before the stored one (saved pages replayed out of order, or
         again after a crash): it never replaces newer content; its body is kept in
         ``versions`` once, so replaying the same pages twice changes nothing."""
-        with transaction(self.db):
+        with self._transaction():
             self._add_urls(row["id"], urls, now)
             known = self.db.execute(
                 "SELECT 1 FROM versions WHERE article_id = ? AND content_hash = ?",
@@ -327,7 +313,8 @@ class Store:
     # -- pieces --------------------------------------------------------------
 
     @staticmethod
-    def _record(article: Article, text_hash: str) -> dict[str, Any]:
+    def _record(doc: Normalized, text_hash: str) -> dict[str, Any]:
+        article = doc.article
         return {
             "url": article.url,
             "source": article.source,
@@ -343,7 +330,7 @@ class Store:
             "image": article.image,
             "section": article.section,
             "keywords": json.dumps(list(article.keywords), ensure_ascii=False),
-            "word_count": len(article.text.split()),
+            "word_count": doc.word_count,
             "content_hash": text_hash,
             "fetched_url": article.fetched_url,
         }
@@ -355,11 +342,6 @@ class Store:
             f"INSERT INTO [{table}] ({columns}) VALUES ({marks})", list(record.values())
         )
         return cursor.lastrowid
-
-    @staticmethod
-    def _with_first_seen(article: Article, first_seen: str) -> Article:
-        """The date a dateless article is filed under is the day it was first seen."""
-        return replace(article, fetched_at=first_seen)
 
     def _free_path(self, article: Article, now: str) -> str:
         date = article.date_local or article.fetched_at or now
@@ -374,11 +356,31 @@ class Store:
         raise StoreError(f"no free file name for {article.url}")
 
     def _announce(self, path: str, now: str) -> None:
+        """Note, in the transaction that commits its row, that ``path`` is to be written."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO pending_files (path, since) VALUES (?, ?)",
+            (path, now),
+        )
+
+    def _write_file(self, path: str, markdown: str) -> None:
+        """Write an announced file; its announcement goes with the next transaction."""
+        write_atomic(resolve_inside(self.content, path), markdown)
+        self._written.append(path)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """A write transaction that also settles the files written since the last one."""
         with transaction(self.db):
-            self.db.execute(
-                "INSERT OR REPLACE INTO pending_files (path, since) VALUES (?, ?)",
-                (path, now),
+            self._settle_written()
+            yield
+
+    def _settle_written(self) -> None:
+        if self._written:
+            self.db.conn.executemany(
+                "DELETE FROM pending_files WHERE path = ?",
+                [(path,) for path in self._written],
             )
+            self._written = []
 
     def _add_urls(self, article_id: int, urls: list[str], now: str) -> None:
         rows = {canonical_url(u) for u in urls} | set(urls)
@@ -399,24 +401,10 @@ class Store:
                 write_atomic(target, self.render_row(self.row(owner[0])))
             else:
                 target.unlink(missing_ok=True)
-            with transaction(self.db):
+            with self._transaction():
                 self.db.execute("DELETE FROM pending_files WHERE path = ?", (path,))
 
     # -- rendering from the database -----------------------------------------
-
-    def _render(self, article: Article) -> str:
-        """``normalize.render`` of a prepared article, without cleaning its body again.
-
-        :meth:`prepare` ran ``clean_body`` already and ``clean_body`` is idempotent, so
-        this gives the same bytes as ``normalize.render``; cleaning was half the cost
-        of storing a new article.
-        """
-        body = article.body_md
-        closing = normalize.source_line(article.source, article.url)
-        return normalize.render_document(
-            normalize.front_matter(article, self.layout),
-            f"{body}\n\n{closing}" if body else closing,
-        )
 
     def render_row(self, row: dict[str, Any]) -> str:
         return normalize.render(article_from_row(row), self.layout)
@@ -436,17 +424,20 @@ class Store:
             )
             for source in sources
         ]
-        with transaction(self.db):
+        with self._transaction():
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO sources (name, domains, feeds, sitemaps, sections, lang) VALUES (?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
     def record_crawl(self, row: dict[str, Any]) -> None:
-        with transaction(self.db):
+        with self._transaction():
             self._insert_row("crawls", row)
 
     def close(self) -> None:
+        if self._written:
+            with self._writing(), self._transaction():
+                pass
         self.db.close()
 
     def __enter__(self) -> Store:

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.items import Article
+from pipeline.normalize.stage import normalize
 from pipeline.store.writer import DB_NAME, Store
 from tests.benchmarks.command import mib
 from tests.benchmarks.machine import print_machine
@@ -134,7 +135,7 @@ def load(output: Path, count: int, path_index: bool = False) -> None:
             generating += started - made
             if article is None:
                 break
-            kinds[store.add(article).kind] += 1
+            kinds[store.add(normalize(article)).kind] += 1
             costs.append(time.perf_counter() - started)
     wall = time.perf_counter() - began - generating
     first = sum(costs[:window]) / window

@@ -2,8 +2,8 @@
 
     python -m tests.benchmarks.profile_replay [--pages 300] [--html profile.html]
 
-Extracts ``--pages`` saved pages in this process (``extract``, as a pool worker does),
-then stores the articles (``Store.add``, as the replay process does), each phase under
+Extracts and normalizes ``--pages`` saved pages in this process (as a pool worker
+does), then stores the articles (``Store.add``, as the replay process does), each phase under
 pyinstrument, and the articles once more into a fresh store without it. Prints seconds
 per page of each phase and the functions with the most self time, so that the top
 costs of broadsheet's own code stand out from trafilatura's.
@@ -18,9 +18,9 @@ from pathlib import Path
 
 from pyinstrument import Profiler
 
-from pipeline.errors import Dropped
-from pipeline.inputs.workers import extract_outcome
-from pipeline.items import Article, Page
+from pipeline.inputs.workers import Extracted, process_outcome
+from pipeline.items import Page
+from pipeline.normalize.render import load_layout
 from pipeline.store.writer import Store
 from tests.benchmarks.machine import print_machine
 from tests.benchmarks.sample import read_bodies, write_sample
@@ -36,12 +36,13 @@ def hotspots(profiler: Profiler, top: int = TOP) -> str:
     return "\n".join(body[:top])
 
 
-def extract_all(pages: list[Page]) -> list[Article]:
+def extract_all(pages: list[Page]) -> list[Extracted]:
     articles = []
+    layout = load_layout()
     for page in pages:
-        kind, value, _ = extract_outcome(page, None)
-        if kind == "article" and not isinstance(value, Dropped):
-            articles.append(value)
+        kind, value, found = process_outcome(page, None, layout)
+        if kind == "article":
+            articles.append(Extracted(value, found))  # type: ignore[arg-type]
     return articles
 
 
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
         with storing, Store(Path(temp) / "output") as store:
             kinds: dict[str, int] = {}
             for article in articles:
-                kind = store.add(article).kind
+                kind = store.add(article.doc, article.fingerprint).kind
                 kinds[kind] = kinds.get(kind, 0) + 1
         store_seconds = time.perf_counter() - began
 
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         began = time.perf_counter()
         with Store(Path(temp) / "unprofiled") as store:
             for article in articles:
-                store.add(article)
+                store.add(article.doc, article.fingerprint)
         plain_seconds = time.perf_counter() - began
 
     n = len(pages)
