@@ -1,7 +1,8 @@
 """The records that flow through broadsheet: a fetched Page, an extracted Article.
 
 A spider (or replay) builds a :class:`Page`; :func:`pipeline.extract.article.extract` turns it
-into an :class:`Article`; :func:`pipeline.normalize.render.render` turns that into markdown;
+into an :class:`Article`; :func:`pipeline.normalize.stage.normalize` turns that into the
+article as stored and its markdown;
 :class:`pipeline.store.writer.Store` decides whether it is new, an update or a duplicate and
 writes it. Both records are plain, picklable dataclasses so that they can cross a
 process boundary (the extraction pool) or a Redis list unchanged.

@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from sqlite_utils import Database
 
 from pipeline.cli import cli
-from pipeline.normalize.render import check_document
 from pipeline.store.lock import output_lock
+from tests.contract import check_document
 
 BROADSHEET = [sys.executable, "-c", "from pipeline.cli import cli; cli()"]
 

@@ -7,14 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.items import Article
-from pipeline.normalize.render import (
-    check_document,
-    clean_body,
-    load_layout,
-    one_line,
-    render,
-    render_document,
-)
+from pipeline.normalize.emitter import render_document
+from pipeline.normalize.front_matter import one_line
+from pipeline.normalize.layout import load_layout
+from pipeline.normalize.markdown import clean_body
+from pipeline.normalize.render import render
+from tests.contract import check_document
 
 HOSTILE = [
     '"',

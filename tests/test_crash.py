@@ -38,13 +38,13 @@ from pipeline.errors import Dropped
 from pipeline.extract.article import extract
 from pipeline.inputs.replay import input_files, iter_pages
 from pipeline.items import Article
-from pipeline.normalize.render import check_document
 from pipeline.normalize.stage import normalize
 from pipeline.sources import adhoc_source
 from pipeline.store import paths as paths_module
 from pipeline.store import schema as schema_module
 from pipeline.store import writer as store_module
 from pipeline.store.writer import Store
+from tests.contract import check_document
 
 REPLAY = Path(__file__).parent / "fixtures" / "replay"
 BROADSHEET = [sys.executable, "-c", "from pipeline.cli import cli; cli()"]

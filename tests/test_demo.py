@@ -4,7 +4,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from pipeline.normalize.render import check_document
+from tests.contract import check_document
 
 REPO = Path(__file__).parent.parent
 

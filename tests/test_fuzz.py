@@ -26,10 +26,12 @@ from hypothesis import strategies as st
 from pipeline.errors import Dropped
 from pipeline.extract.article import extract
 from pipeline.items import Article, Page
-from pipeline.normalize.render import check_document, derive_title, one_line, render
+from pipeline.normalize.front_matter import derive_title, one_line
+from pipeline.normalize.render import render
 from pipeline.normalize.stage import normalize
 from pipeline.sources import adhoc_source
 from pipeline.store.writer import Store
+from tests.contract import check_document
 
 EXAMPLES = 200
 REASONS = {

@@ -33,11 +33,12 @@ from pipeline.cli import cli
 from pipeline.inputs.replay import pages_from_file, read_manifest
 from pipeline.inputs.workers import extract_outcome
 from pipeline.items import Article, Page
-from pipeline.normalize.render import FRONT_MATTER_KEYS, check_document, one_line
+from pipeline.normalize.front_matter import FRONT_MATTER_KEYS, one_line
 from pipeline.normalize.stage import normalize
 from pipeline.sources import adhoc_source
 from pipeline.store.paths import RESERVED
 from pipeline.store.writer import Store
+from tests.contract import check_document
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 BASE = "https://hostile.example"

@@ -11,19 +11,12 @@ import pytest
 
 from pipeline.errors import BroadsheetError, Dropped
 from pipeline.items import Article
-from pipeline.normalize.render import (
-    FRONT_MATTER_KEYS,
-    Layout,
-    LayoutError,
-    check_document,
-    clean_body,
-    front_matter,
-    load_layout,
-    quote,
-    render,
-    render_document,
-    summarize,
-)
+from pipeline.normalize.emitter import quote, render_document
+from pipeline.normalize.front_matter import FRONT_MATTER_KEYS, front_matter, summarize
+from pipeline.normalize.layout import Layout, LayoutError, load_layout
+from pipeline.normalize.markdown import clean_body
+from pipeline.normalize.render import render
+from tests.contract import check_document
 
 FORMAT = Path(__file__).parent / "fixtures" / "format"
 REFERENCE = FORMAT / "article-business-standard.md"

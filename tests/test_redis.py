@@ -647,9 +647,9 @@ def scrapy_entry_point() -> bool:
 EGG_PROBE = """
 import sys
 sys.path.insert(0, sys.argv[1])  # the egg first, as scrapyd activates it
-import pipeline.normalize.render, pipeline.sources
-assert pipeline.normalize.render.__file__.startswith(sys.argv[1]), pipeline.normalize.render.__file__
-pipeline.normalize.render.load_layout()
+import pipeline.normalize.layout, pipeline.sources
+assert pipeline.normalize.layout.__file__.startswith(sys.argv[1]), pipeline.normalize.layout.__file__
+pipeline.normalize.layout.load_layout()
 pipeline.sources.load_sources()
 """
 
@@ -730,7 +730,7 @@ def test_scrapyd_deploy_and_schedule_crawl_into_the_database(
     )
     if probe.returncode != 0 and "Not a directory" in probe.stderr:
         pytest.xfail(
-            "scrapyd imports the project from the zipped egg: pipeline/normalize/render.py and "
+            "scrapyd imports the project from the zipped egg: pipeline/normalize/layout.py and "
             "pipeline/sources.py must read layout.toml and sources.toml with "
             "importlib.resources, not Path(__file__): "
             + probe.stderr.strip().splitlines()[-1]

@@ -18,7 +18,7 @@ from pipeline.inputs.replay import (
     read_manifest,
     sniff_url,
 )
-from pipeline.normalize.render import check_document
+from tests.contract import check_document
 
 REPLAY = Path(__file__).parent / "fixtures" / "replay"
 # Hand-checked against the publishers' pages (and the corpus ground truth they come from).

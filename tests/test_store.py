@@ -322,3 +322,41 @@ def test_word_counts_follow_the_rule_the_drop_threshold_uses(store):
     row = store.row(outcome.article_id)
     assert row["word_count"] == count_words(text) == 75 + 3
     assert row["word_count"] != len(text.split())
+
+
+def test_a_run_row_asked_to_be_recorded_once_is_recorded_once(store):
+    row = {
+        "run_id": "2026-01-01T00:00:00+00:00",
+        "source": "business-standard",
+        "command": "broadsheet crawl",
+        "started": "2026-01-01T00:00:00+00:00",
+        "finished": "2026-01-01T00:01:00+00:00",
+        "status": "ok",
+    }
+    assert store.record_crawl(row, once=True)
+    assert not store.record_crawl(row, once=True)
+    assert store.record_crawl(row | {"started": "2026-01-01T00:00:01+00:00"}, once=True)
+    assert store.db["crawls"].count == 2
+
+
+def test_feed_validators_are_remembered_by_url(store):
+    first = {"url": "https://x.example/rss", "etag": '"a"', "last_modified": None}
+    store.save_feed_state([first | {"checked": "2026-01-01T00:00:00+00:00"}])
+    store.save_feed_state([first | {"etag": '"b"', "checked": "2026-01-02"}])
+    assert list(store.db.query("SELECT url, etag, checked FROM feed_state")) == [
+        {"url": "https://x.example/rss", "etag": '"b"', "checked": "2026-01-02"}
+    ]
+
+
+def test_only_files_no_row_owns_are_removed(store):
+    kept = store.add(normalize(article()))
+    stray = store.content / "business-standard/1999/01/stray.md"
+    stray.parent.mkdir(parents=True)
+    stray.write_text("left by hand")
+    with pytest.raises(StoreError, match="belongs to a stored article"):
+        store.remove_file(kept.path)
+    store.remove_file("business-standard/1999/01/stray.md")
+    assert files(store) == [kept.path]
+    assert not (store.content / "business-standard/1999").exists()
+    with pytest.raises(ValueError, match="leaves"):
+        store.remove_file("../broadsheet.db")

@@ -7,9 +7,10 @@
   ``BROADSHEET_LIMIT``, and reports article URLs answered 404/410 or refused by
   robots.txt (the :data:`DROPPED` signal) for the ``drops`` table.
 * :class:`ConditionalListings` sends If-None-Match / If-Modified-Since for feeds,
-  sitemaps and section pages, from the ``feed_state`` table, and remembers the new
-  validators when the run finishes, except for listings the spider left unfinished
-  (one of their articles failed for a reason that may pass).
+  sitemaps and section pages, from the ``feed_state`` table, and hands the new
+  validators to the store (signal :data:`LISTINGS_CHECKED`) when the run finishes,
+  except for listings the spider left unfinished (one of their articles failed for
+  a reason that may pass).
 * :class:`PoliteRetry` is Scrapy's RetryMiddleware that waits before retrying: the
   server's Retry-After when it gives one, else an exponential backoff.
 * :class:`QuietLogs` keeps Scrapy's log to one line per failure.
@@ -35,7 +36,6 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
-from sqlite_utils import Database
 from twisted.internet.task import deferLater
 
 from pipeline.crawl.listings import listing_key
@@ -50,6 +50,9 @@ LISTINGS = {"feed", "sitemap", "section"}
 DROPPED = object()
 VARIANT = object()
 LASTING_STATUSES = {404: "http-404", 410: "http-410"}
+# Signal (``rows``: feed_state rows) sent when a run read listings in full; the Store
+# item pipeline, the only writer, remembers them.
+LISTINGS_CHECKED = object()
 
 
 def database_path(settings: BaseSettings) -> Path:
@@ -181,6 +184,7 @@ class ConditionalListings:
     """Conditional requests for feeds and sitemaps, validators kept in ``feed_state``."""
 
     def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
         self.stats = crawler.stats
         self.path = database_path(crawler.settings)
         self.refresh = crawler.settings.getbool("BROADSHEET_REFRESH")
@@ -227,7 +231,7 @@ class ConditionalListings:
         cut_short = reason != "finished" or self.stats.get_value(
             "broadsheet/skipped/limit"
         )
-        if cut_short or not self.pending or not self.path.exists():
+        if cut_short or not self.pending:
             return
         unfinished = getattr(spider, "unfinished_listings", set())
         reread = unfinished & self.pending.keys()
@@ -239,14 +243,8 @@ class ConditionalListings:
                 "articles failed for reasons that may pass",
                 len(reread),
             )
-        if not finished:
-            return
-        db = Database(sqlite3.connect(self.path, timeout=30))
-        try:
-            with db.conn:
-                db["feed_state"].upsert_all(finished, pk="url")
-        finally:
-            db.close()
+        if finished:
+            self.crawler.signals.send_catch_log(LISTINGS_CHECKED, rows=finished)
 
 
 class PoliteRetry(RetryMiddleware):

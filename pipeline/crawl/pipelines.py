@@ -30,7 +30,7 @@ from scrapy.logformatter import LogFormatter as ScrapyLogFormatter
 from scrapy.logformatter import LogFormatterResult
 from twisted.python.failure import Failure
 
-from pipeline.crawl.middlewares import DROPPED, VARIANT
+from pipeline.crawl.middlewares import DROPPED, LISTINGS_CHECKED, VARIANT
 from pipeline.crawl.progress import summary_console
 from pipeline.crawl.verdict import run_stats
 from pipeline.errors import Dropped
@@ -156,6 +156,7 @@ class Store:
         crawler.signals.connect(self.page_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.url_dropped, signal=DROPPED)
         crawler.signals.connect(self.variant, signal=VARIANT)
+        crawler.signals.connect(self.listings_checked, signal=LISTINGS_CHECKED)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Store:
@@ -211,6 +212,12 @@ class Store:
     def _source_name(self) -> str:
         spider = self.crawler.spider
         return getattr(getattr(spider, "source", None), "name", None) or spider.name
+
+    def listings_checked(self, rows: list[dict[str, str | None]]) -> None:
+        """Validators of the listings the run read in full (before :meth:`closed`:
+        downloader middlewares connect to ``spider_closed`` before item pipelines)."""
+        if self.store is not None:
+            self.store.save_feed_state(rows)
 
     def closed(self, spider: Spider, reason: str) -> None:
         """The run's row in ``crawls``, its printed summary, and the store released."""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
-from pipeline.normalize.render import derive_title
+from pipeline.normalize.front_matter import derive_title
 from pipeline.store.paths import slugify
 
 RECORD = re.compile(r"^[ \t]*date[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*", re.MULTILINE)

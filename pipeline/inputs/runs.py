@@ -14,7 +14,7 @@ from pipeline.inputs.ingest import ingest
 from pipeline.inputs.legacy import read_dump
 from pipeline.inputs.replay import ReplayError, input_files, iter_pages
 from pipeline.inputs.workers import ExtractPool
-from pipeline.normalize.render import load_layout
+from pipeline.normalize.layout import load_layout
 from pipeline.normalize.stage import normalize
 from pipeline.runstats import RunStats, utc_now
 from pipeline.sources import Source, adhoc_source, load_sources

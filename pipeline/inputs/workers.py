@@ -35,7 +35,7 @@ from pebble import ProcessExpired, ProcessPool
 from pipeline.errors import Dropped
 from pipeline.extract.article import complete_lang, extract
 from pipeline.items import Article, Page
-from pipeline.normalize.render import Layout, load_layout
+from pipeline.normalize.layout import Layout, load_layout
 from pipeline.normalize.stage import Normalized, finish, prepare
 from pipeline.sources import Source
 from pipeline.store.dedup import Fingerprint, fingerprint

@@ -3,7 +3,7 @@
     Article --prepare--> prepared Article --finish--> Normalized (article, markdown)
 
 * :func:`prepare` gives the article its canonical URL (the fetched URL when the
-  canonical tag points at a home page), a clean body (:func:`clean_body`), a one-line
+  canonical tag points at a home page), a clean body (:func:`~pipeline.normalize.markdown.clean_body`), a one-line
   title (derived from the text when the page has none) and a summary. It does not
   depend on the language, so an extraction worker runs it before the language is
   known.
@@ -21,8 +21,15 @@ from urllib.parse import urlsplit
 
 from pipeline.errors import Dropped
 from pipeline.items import Article
-from pipeline.normalize import render
-from pipeline.normalize.render import Layout, load_layout
+from pipeline.normalize.front_matter import (
+    derive_title,
+    one_line,
+    publication_date,
+    summary_for,
+)
+from pipeline.normalize.layout import Layout, load_layout
+from pipeline.normalize.markdown import clean_body
+from pipeline.normalize.render import render_prepared
 from pipeline.urls import canonical_url
 from pipeline.wordcount import count_words
 
@@ -47,9 +54,7 @@ class Normalized:
         if self.markdown and self.layout == layout:
             if self.dated or self.article.fetched_at == first_seen:
                 return self.markdown
-        return render.render_prepared(
-            replace(self.article, fetched_at=first_seen), layout
-        )
+        return render_prepared(replace(self.article, fetched_at=first_seen), layout)
 
 
 def prepare(article: Article) -> Article:
@@ -57,17 +62,17 @@ def prepare(article: Article) -> Article:
     url = canonical_url(article.url)
     if urlsplit(url).path in ("", "/") and article.fetched_url:
         url = canonical_url(article.fetched_url)  # a canonical tag at the home page
-    body = render.clean_body(article.body_md, url)
-    title = render.one_line(article.title) or render.derive_title(article.text)
+    body = clean_body(article.body_md, url)
+    title = one_line(article.title) or derive_title(article.text)
     prepared = replace(article, url=url, body_md=body, title=title or "Untitled")
-    return replace(prepared, summary=render.summary_for(prepared))
+    return replace(prepared, summary=summary_for(prepared))
 
 
 def finish(prepared: Article, layout: Layout) -> Normalized:
     """Word count and markdown of an article through :func:`prepare`."""
-    dated = render.publication_date(prepared) is not None
+    dated = publication_date(prepared) is not None
     try:
-        markdown = render.render_prepared(prepared, layout)
+        markdown = render_prepared(prepared, layout)
     except Dropped:  # no date and no fetch time: the store files it by its first day
         markdown = ""
     return Normalized(prepared, markdown, count_words(prepared.text), layout, dated)

@@ -29,7 +29,7 @@ import redis
 from rich.console import Console
 
 from pipeline.errors import BroadsheetError
-from pipeline.normalize.render import Layout
+from pipeline.normalize.layout import Layout
 from pipeline.normalize.stage import normalize
 from pipeline.runstats import RunStats, print_summary, utc_now
 from pipeline.scale.queues import (
@@ -198,17 +198,7 @@ class Loader:
     def record_crawl(self, row: dict[str, Any]) -> None:
         """A crawler's run row, once (a replayed message finds it recorded)."""
         row = {key: value for key, value in row.items() if key in CRAWL_COLUMNS}
-        same = self.store.db.execute(
-            "SELECT 1 FROM crawls WHERE run_id = ? AND source = ? AND command = ? AND started = ?",
-            [
-                row.get("run_id"),
-                row.get("source"),
-                row.get("command"),
-                row.get("started"),
-            ],
-        ).fetchone()
-        if same is None:
-            self.store.record_crawl(row)
+        if self.store.record_crawl(row, once=True):
             self.crawl_rows += 1
 
     def record(self) -> None:

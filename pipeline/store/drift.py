@@ -6,14 +6,13 @@ is a file that is ``missing`` (a row names it, the disk does not have it), ``str
 run or layout) or ``changed`` (its text differs from what the row renders to), and
 ``temp`` for a temporary file left behind. Files outside the source folders
 (``content/_index.md``, ``content/about.md``, a theme's pages) are not broadsheet's:
-they are never drift, and never removed.
+they are never drift, and never removed; reading is done here, and every write
+goes through the :class:`~pipeline.store.writer.Store`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from pipeline.store.paths import resolve_inside, write_atomic
+from pipeline.store.paths import resolve_inside
 from pipeline.store.writer import Store
 
 
@@ -22,9 +21,7 @@ def export_all(store: Store) -> int:
     written = 0
     for row in store.rows():
         if row["path"]:
-            write_atomic(
-                resolve_inside(store.content, row["path"]), store.render_row(row)
-            )
+            store.write_row_file(row)
             written += 1
     return written
 
@@ -61,18 +58,11 @@ def find_drift(store: Store) -> list[tuple[str, str]]:
 
 
 def repair_drift(store: Store, drift: list[tuple[str, str]]) -> None:
-    """Rewrite missing and changed files from the database; delete stray and temp files."""
+    """Rewrite missing and changed files from the database; delete stray and temp
+    files: all through the store, the only writer."""
     by_path = {row["path"]: row for row in store.rows() if row["path"]}
     for kind, relative in drift:
-        target = resolve_inside(store.content, relative)
         if kind in ("missing", "changed"):
-            write_atomic(target, store.render_row(by_path[relative]))
+            store.write_row_file(by_path[relative])
         else:
-            target.unlink(missing_ok=True)
-            _prune_empty_dirs(target.parent, store.content)
-
-
-def _prune_empty_dirs(folder: Path, root: Path) -> None:
-    while folder != root and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-        folder = folder.parent
+            store.remove_file(relative)

@@ -17,7 +17,8 @@ from sqlite_utils import Database
 
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
-from pipeline.normalize.render import Layout, render
+from pipeline.normalize.layout import Layout
+from pipeline.normalize.render import render
 from pipeline.store import layouts
 from pipeline.store.drift import export_all, find_drift, repair_drift
 from pipeline.store.lock import output_lock

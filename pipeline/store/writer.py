@@ -36,7 +36,8 @@ from sqlite_utils import Database
 
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
-from pipeline.normalize import render as normalize
+from pipeline.normalize.layout import Layout, load_layout
+from pipeline.normalize.render import render
 from pipeline.normalize.stage import Normalized
 from pipeline.runstats import utc_now
 from pipeline.sources import Source
@@ -114,7 +115,7 @@ class Store:
     def __init__(
         self,
         output_dir: str | Path,
-        layout: normalize.Layout | None = None,
+        layout: Layout | None = None,
         near_threshold: float = 0.8,
     ) -> None:
         self.output = Path(output_dir)
@@ -126,7 +127,7 @@ class Store:
                 f"cannot write to output folder {self.output}: {error.strerror}"
             ) from None
         self.db = open_database(self.output / DB_NAME)
-        self.layout = layout or normalize.load_layout()
+        self.layout = layout or load_layout()
         self.near = NearDuplicates(self.db, near_threshold)
         self._written: list[str] = []  # files written, still in pending_files
         self._recover()
@@ -407,7 +408,7 @@ class Store:
     # -- rendering from the database -----------------------------------------
 
     def render_row(self, row: dict[str, Any]) -> str:
-        return normalize.render(article_from_row(row), self.layout)
+        return render(article_from_row(row), self.layout)
 
     def register_sources(self, sources: Iterable[Source]) -> None:
         """Keep the ``sources`` table in step with the sources file in use."""
@@ -430,9 +431,57 @@ class Store:
                 rows,
             )
 
-    def record_crawl(self, row: dict[str, Any]) -> None:
-        with self._transaction():
+    def record_crawl(self, row: dict[str, Any], once: bool = False) -> bool:
+        """A run's row in ``crawls``; with ``once``, not when the same run (run id,
+        source, command, start) is recorded already. True when it was written."""
+        with self._writing(), self._transaction():
+            if (
+                once
+                and self.db.execute(
+                    "SELECT 1 FROM crawls WHERE run_id = ? AND source = ?"
+                    " AND command = ? AND started = ?",
+                    [
+                        row.get(key)
+                        for key in ("run_id", "source", "command", "started")
+                    ],
+                ).fetchone()
+            ):
+                return False
             self._insert_row("crawls", row)
+        return True
+
+    def save_feed_state(self, rows: Iterable[dict[str, str | None]]) -> None:
+        """Remember the validators (ETag, Last-Modified) of feeds and sitemaps."""
+        with self._writing(), self._transaction():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO feed_state (url, etag, last_modified, checked)"
+                " VALUES (:url, :etag, :last_modified, :checked)",
+                list(rows),
+            )
+
+    # -- the markdown tree, from the database --------------------------------
+
+    def write_row_file(self, row: dict[str, Any]) -> None:
+        """Write the markdown file of a stored row again (export, drift repair)."""
+        with self._writing():
+            write_atomic(
+                resolve_inside(self.content, row["path"]), self.render_row(row)
+            )
+
+    def remove_file(self, relative: str) -> None:
+        """Delete a file under content/ that no row owns, and folders left empty."""
+        target = resolve_inside(self.content, relative)
+        with self._writing():
+            if self.db.execute(
+                "SELECT 1 FROM articles WHERE path = ?", (relative,)
+            ).fetchone():
+                raise StoreError(f"{relative} belongs to a stored article")
+            target.unlink(missing_ok=True)
+            folder = target.parent
+            root = self.content.resolve()
+            while folder != root and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
 
     def close(self) -> None:
         if self._written:

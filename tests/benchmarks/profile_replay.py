@@ -20,7 +20,7 @@ from pyinstrument import Profiler
 
 from pipeline.inputs.workers import Extracted, process_outcome
 from pipeline.items import Page
-from pipeline.normalize.render import load_layout
+from pipeline.normalize.layout import load_layout
 from pipeline.store.writer import Store
 from tests.benchmarks.machine import print_machine
 from tests.benchmarks.sample import read_bodies, write_sample
