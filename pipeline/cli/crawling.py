@@ -166,6 +166,7 @@ def demo(
     """
     from pipeline.crawl.demo import run_demo
     from pipeline.crawl.runner import CrawlOptions
+    from pipeline.output import database_path
 
     options = CrawlOptions(
         output=output_dir,
@@ -178,5 +179,5 @@ def demo(
     if any(status == "failing" for status, _ in results.values()):
         sys.exit(1)
     click.echo(f"markdown files: {output_dir / 'content'}")
-    click.echo(f"database:       {output_dir / 'broadsheet.db'}")
+    click.echo(f"database:       {database_path(output_dir)}")
     click.echo(f"explore it:     broadsheet serve --output {output_dir}")

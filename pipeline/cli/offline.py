@@ -112,8 +112,8 @@ def replay(
 
 
 def _print_drops(output_dir: Path, run_id: str | None) -> None:
+    from pipeline.output import DB_NAME
     from pipeline.store.drops import read_drops
-    from pipeline.store.writer import DB_NAME
 
     with reporting():
         rows = read_drops(output_dir / DB_NAME, run_id)

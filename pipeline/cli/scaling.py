@@ -61,9 +61,9 @@ def load(
 
     with reporting():
         if seed:
+            from pipeline.output import DB_NAME
             from pipeline.scale.frontier import seed as seed_frontier
             from pipeline.scale.queues import connect
-            from pipeline.store.writer import DB_NAME
 
             if (output_dir / DB_NAME).is_file():
                 for name, count in seed_frontier(

@@ -34,9 +34,9 @@ def serve(output_dir: Path, host: str, port: int, open_browser: bool) -> None:
     """
     import os
 
+    from pipeline.output import database_path
     from pipeline.serve.datasette import (
         ServeError,
-        database_path,
         datasette_command,
         open_readonly,
     )

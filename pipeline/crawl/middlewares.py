@@ -39,9 +39,10 @@ from scrapy.utils.response import response_status_message
 from twisted.internet.task import deferLater
 
 from pipeline.crawl.listings import listing_key
+from pipeline.output import database_path
 from pipeline.store import drops
-from pipeline.store.dedup import canonical_url, stored_article_id
-from pipeline.store.writer import DB_NAME
+from pipeline.store.dedup import stored_article_id
+from pipeline.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 LISTINGS = {"feed", "sitemap", "section"}
@@ -55,8 +56,8 @@ LASTING_STATUSES = {404: "http-404", 410: "http-410"}
 LISTINGS_CHECKED = object()
 
 
-def database_path(settings: BaseSettings) -> Path:
-    return Path(settings.get("BROADSHEET_OUTPUT") or "output") / DB_NAME
+def output_database(settings: BaseSettings) -> Path:
+    return database_path(settings.get("BROADSHEET_OUTPUT") or "output")
 
 
 class Snapshot:
@@ -117,7 +118,7 @@ class Incremental:
         settings = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
-        self.path = database_path(settings)
+        self.path = output_database(settings)
         self.refresh = settings.getbool("BROADSHEET_REFRESH")
         self.limit = settings.getint("BROADSHEET_LIMIT")
         self.memory = settings.getfloat("BROADSHEET_DROP_MEMORY", 7.0)
@@ -186,7 +187,7 @@ class ConditionalListings:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.path = database_path(crawler.settings)
+        self.path = output_database(crawler.settings)
         self.refresh = crawler.settings.getbool("BROADSHEET_REFRESH")
         self.snapshot = Snapshot(Path("/nonexistent"))
         self.pending: dict[str, dict[str, str | None]] = {}

@@ -18,7 +18,7 @@ from lxml.html import HtmlElement
 
 from pipeline.extract.jsonld import LinkedData, names
 from pipeline.extract.metadata import Meta
-from pipeline.store.paths import slugify
+from pipeline.slugs import slugify
 
 BY = re.compile(
     r"^\s*((written\s+|reported\s+|posted\s+|edited\s+)?by[:\s]+|"

@@ -21,7 +21,7 @@ from pathlib import Path
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
 from pipeline.normalize.front_matter import derive_title
-from pipeline.store.paths import slugify
+from pipeline.slugs import slugify
 
 RECORD = re.compile(r"^[ \t]*date[ \t]+(\d{4}-\d{2}-\d{2})\b[ \t]*", re.MULTILINE)
 URL_LINE = re.compile(r"^[ \t]*(https?://\S+)[ \t]*$", re.MULTILINE)

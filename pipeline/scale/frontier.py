@@ -47,11 +47,11 @@ from scrapy_redis.scheduler import Scheduler
 from pipeline.crawl.runner import NO_LISTING, run_stats
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
+from pipeline.output import DB_NAME
 from pipeline.runstats import RunStats, print_summary, utc_now
 from pipeline.scale.queues import ITEMS, PREFIX, ReliableList, article_message, connect
 from pipeline.scale.queues import crawl_message as run_message
 from pipeline.store.dedup import url_variants
-from pipeline.store.writer import DB_NAME
 
 log = logging.getLogger(__name__)
 QUEUE_KEY = f"{PREFIX}:%(spider)s:requests"

@@ -17,21 +17,15 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.errors import BroadsheetError
+from pipeline.output import CONTENT, database_path
 from pipeline.store.drops import counts as drop_counts
 from pipeline.store.schema import SCHEMA_VERSION
 
-DATABASE_NAME = "broadsheet"
-CONTENT = "content"  # the markdown tree; articles.path is relative to it
 METADATA_PATH = Path(__file__).with_name("metadata.yml")
 
 
 class ServeError(BroadsheetError):
     """The database cannot be read: missing, not broadsheet's, or another schema version."""
-
-
-def database_path(output_dir: Path) -> Path:
-    """The database of an output directory; Datasette names it after the stem: broadsheet."""
-    return output_dir / f"{DATABASE_NAME}.db"
 
 
 def open_readonly(db_path: Path) -> sqlite3.Connection:

@@ -17,8 +17,10 @@ from sqlite_utils import Database
 
 from pipeline.errors import BroadsheetError
 from pipeline.normalize.render import Layout, load_layout
+from pipeline.output import DB_NAME
+from pipeline.store.database import StoreError, open_database
 from pipeline.store.schema import transaction
-from pipeline.store.writer import DB_NAME, Store, StoreError, open_database
+from pipeline.store.writer import Store
 
 KEY = "layout"
 

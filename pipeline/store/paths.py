@@ -11,27 +11,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import unicodedata
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-MAX_SLUG = 80
-NON_SLUG = re.compile(r"[^a-z0-9]+")
+from pipeline.slugs import slugify
+
 EXTENSION = re.compile(r"\.(?:html?|cms|php|aspx?|jsp|shtml)$", re.IGNORECASE)
 RESERVED = {"con", "prn", "aux", "nul", "index", "_index"} | {
     f"{p}{n}" for p in ("com", "lpt") for n in range(10)
 }
-
-
-def slugify(text: str, limit: int = MAX_SLUG) -> str:
-    """ASCII words joined by hyphens, cut at a hyphen to at most ``limit`` characters."""
-    ascii_text = (
-        unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    )
-    slug = NON_SLUG.sub("-", ascii_text.lower()).strip("-")
-    if len(slug) > limit:
-        slug = slug[:limit].rsplit("-", 1)[0] if "-" in slug[:limit] else slug[:limit]
-    return slug
 
 
 def slug_for(url: str, title: str) -> str:
@@ -87,3 +75,12 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def remove_pruning(path: Path, root: Path) -> None:
+    """Delete ``path`` (if there), then the folders up to ``root`` it leaves empty."""
+    path.unlink(missing_ok=True)
+    folder, root = path.parent, root.resolve()
+    while folder != root and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

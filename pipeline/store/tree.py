@@ -19,11 +19,12 @@ from pipeline.errors import BroadsheetError
 from pipeline.items import Article
 from pipeline.normalize.layout import Layout
 from pipeline.normalize.render import render
+from pipeline.output import CONTENT, DB_NAME
 from pipeline.store import layouts
+from pipeline.store.database import article_from_row
 from pipeline.store.drift import export_all, find_drift, repair_drift
 from pipeline.store.lock import output_lock
 from pipeline.store.schema import SCHEMA_VERSION, SchemaError, check_version
-from pipeline.store.writer import CONTENT, DB_NAME, article_from_row
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 HEADER_BYTES = 100

@@ -23,7 +23,6 @@ deleted, a file whose row exists is rewritten from the row. So a rerun after
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -32,15 +31,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlite_utils import Database
 
-from pipeline.errors import BroadsheetError
 from pipeline.items import Article
 from pipeline.normalize.layout import Layout, load_layout
 from pipeline.normalize.render import render
 from pipeline.normalize.stage import Normalized
+from pipeline.output import CONTENT, DB_NAME
 from pipeline.runstats import utc_now
 from pipeline.sources import Source
+from pipeline.store.database import (
+    CONTENT_FIELDS,
+    VERSION_FIELDS,
+    StoreError,
+    article_from_row,
+    article_record,
+    crawl_recorded,
+    open_database,
+    source_record,
+)
 from pipeline.store.dedup import (
     Fingerprint,
     NearDuplicates,
@@ -50,34 +58,14 @@ from pipeline.store.dedup import (
 )
 from pipeline.store.paths import (
     relative_path,
+    remove_pruning,
     resolve_inside,
     slug_for,
     temp_name,
     write_atomic,
 )
-from pipeline.store.schema import SchemaError, check_version, migrate, transaction
+from pipeline.store.schema import transaction
 from pipeline.urls import canonical_url
-
-DB_NAME = "broadsheet.db"
-CONTENT = "content"
-# Fields that make a story "changed" when they differ from the stored row.
-CONTENT_FIELDS = (
-    "title",
-    "date",
-    "date_local",
-    "summary",
-    "body_md",
-    "text",
-    "lang",
-    "authors",
-    "image",
-)
-
-VERSION_FIELDS = ("title", "date", "summary", "body_md", "text", "content_hash")
-
-
-class StoreError(BroadsheetError):
-    """The database or the content folder cannot be used or written."""
 
 
 @dataclass(frozen=True)
@@ -87,28 +75,6 @@ class Outcome:
     path: str | None = None
     duplicate_of: int | None = None
     similarity: float | None = None
-
-
-def open_database(path: Path) -> Database:
-    """Open (creating) the SQLite file with broadsheet's pragmas, migrated."""
-    try:
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    except sqlite3.DatabaseError as error:
-        raise StoreError(f"cannot use database {path}: {error}") from None
-    try:
-        db = Database(conn)
-        check_version(db)  # before anything, WAL included, changes the file
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.execute("PRAGMA foreign_keys = ON")
-        migrate(db)
-    except sqlite3.DatabaseError as error:
-        conn.close()  # a refused database keeps no -wal/-shm files beside it
-        raise StoreError(f"cannot use database {path}: {error}") from None
-    except SchemaError as error:
-        conn.close()
-        raise StoreError(f"{path}: {error}") from None
-    return db
 
 
 class Store:
@@ -217,7 +183,7 @@ class Store:
             if signature is not None
             else None
         )
-        record = self._record(doc, found.content_hash) | {
+        record = article_record(doc, found.content_hash) | {
             "first_seen": now,
             "last_seen": now,
         }
@@ -251,7 +217,7 @@ class Store:
         now: str,
     ) -> Outcome:
         article = doc.article
-        record = self._record(doc, found.content_hash)
+        record = article_record(doc, found.content_hash)
         changed = any(record[key] != row[key] for key in CONTENT_FIELDS)
         if not changed:
             with self._transaction():
@@ -312,29 +278,6 @@ class Store:
         return Outcome("unchanged", row["id"], row["path"])
 
     # -- pieces --------------------------------------------------------------
-
-    @staticmethod
-    def _record(doc: Normalized, text_hash: str) -> dict[str, Any]:
-        article = doc.article
-        return {
-            "url": article.url,
-            "source": article.source,
-            "title": article.title,
-            "date": article.date,
-            "date_local": article.date_local,
-            "modified": article.modified,
-            "summary": article.summary,
-            "body_md": article.body_md,
-            "text": article.text,
-            "lang": article.lang,
-            "authors": json.dumps(list(article.authors), ensure_ascii=False),
-            "image": article.image,
-            "section": article.section,
-            "keywords": json.dumps(list(article.keywords), ensure_ascii=False),
-            "word_count": doc.word_count,
-            "content_hash": text_hash,
-            "fetched_url": article.fetched_url,
-        }
 
     def _insert_row(self, table: str, record: dict[str, Any]) -> int:
         columns = ", ".join(f"[{key}]" for key in record)
@@ -412,19 +355,7 @@ class Store:
 
     def register_sources(self, sources: Iterable[Source]) -> None:
         """Keep the ``sources`` table in step with the sources file in use."""
-        rows = [
-            (
-                source.name,
-                json.dumps(list(source.domains)),
-                json.dumps(list(source.feeds)),
-                json.dumps(list(source.sitemaps)),
-                json.dumps(
-                    [{"url": s.url, "pattern": s.pattern} for s in source.sections]
-                ),
-                source.lang,
-            )
-            for source in sources
-        ]
+        rows = [source_record(source) for source in sources]
         with self._transaction():
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO sources (name, domains, feeds, sitemaps, sections, lang) VALUES (?, ?, ?, ?, ?, ?)",
@@ -435,17 +366,7 @@ class Store:
         """A run's row in ``crawls``; with ``once``, not when the same run (run id,
         source, command, start) is recorded already. True when it was written."""
         with self._writing(), self._transaction():
-            if (
-                once
-                and self.db.execute(
-                    "SELECT 1 FROM crawls WHERE run_id = ? AND source = ?"
-                    " AND command = ? AND started = ?",
-                    [
-                        row.get(key)
-                        for key in ("run_id", "source", "command", "started")
-                    ],
-                ).fetchone()
-            ):
+            if once and crawl_recorded(self.db, row):
                 return False
             self._insert_row("crawls", row)
         return True
@@ -476,12 +397,7 @@ class Store:
                 "SELECT 1 FROM articles WHERE path = ?", (relative,)
             ).fetchone():
                 raise StoreError(f"{relative} belongs to a stored article")
-            target.unlink(missing_ok=True)
-            folder = target.parent
-            root = self.content.resolve()
-            while folder != root and folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
-                folder = folder.parent
+            remove_pruning(target, self.content)
 
     def close(self) -> None:
         if self._written:
@@ -494,24 +410,3 @@ class Store:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def article_from_row(row: dict[str, Any]) -> Article:
-    return Article(
-        url=row["url"],
-        source=row["source"],
-        title=row["title"],
-        body_md=row["body_md"] or "",
-        text=row["text"] or "",
-        date=row["date"],
-        date_local=row["date_local"],
-        modified=row.get("modified"),
-        summary=row["summary"] or "",
-        lang=row["lang"] or "en",
-        authors=tuple(json.loads(row["authors"] or "[]")),
-        image=row["image"],
-        section=row.get("section"),
-        keywords=tuple(json.loads(row.get("keywords") or "[]")),
-        fetched_url=row.get("fetched_url") or row["url"],
-        fetched_at=row["first_seen"],
-    )

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from pipeline.items import Article
 from pipeline.normalize.stage import normalize
-from pipeline.store.writer import DB_NAME, Store
+from pipeline.output import DB_NAME
+from pipeline.store.writer import Store
 from tests.benchmarks.command import mib
 from tests.benchmarks.machine import print_machine
 
