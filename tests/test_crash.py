@@ -43,6 +43,7 @@ from pipeline.sources import adhoc_source
 from pipeline.store import paths as paths_module
 from pipeline.store import schema as schema_module
 from pipeline.store import writer as store_module
+from pipeline.store.batch import Batch
 from pipeline.store.writer import Store
 from tests.contract import check_document
 
@@ -275,7 +276,11 @@ def test_kill_9_at_many_moments_then_rerun_equals_an_uninterrupted_run(
         log = tmp_path / f"run-{round_}.log"
         with open(log, "wb") as stderr:
             process = subprocess.Popen(
-                replay_command(pages, output), stdout=stderr, stderr=stderr
+                replay_command(pages, output),
+                stdout=stderr,
+                stderr=stderr,
+                # commits of a few articles: kills land inside them, and between
+                env={**os.environ, "BROADSHEET_STORE_BATCH": "4"},
             )
             if round_ < STARTUP_KILLS:
                 time.sleep(rng.uniform(0.05, 1.5))
@@ -320,6 +325,7 @@ def _step_codes() -> dict[Any, tuple[str, str]]:
         ),
         "paths": (paths_module.write_atomic,),
         "schema": (inspect.unwrap(schema_module.transaction),),
+        "batch": (inspect.unwrap(Batch.transaction), Batch.flush),
     }
     return {
         function.__code__: (module, function.__name__)
@@ -340,13 +346,15 @@ def _articles(pages: Path) -> list[Article]:
     return found
 
 
-def _store_all(output: Path, articles: list[Article]) -> None:
-    with Store(output) as store:
+def _store_all(output: Path, articles: list[Article], batch: int = 1) -> None:
+    with Store(output, batch=batch) as store:
         for article in articles:
             store.add(normalize(article))
 
 
-def _step_events(output: Path, articles: list[Article]) -> list[tuple[str, str, str]]:
+def _step_events(
+    output: Path, articles: list[Article], batch: int = 1
+) -> list[tuple[str, str, str]]:
     """The write steps a clean run goes through, as (event, file, function)."""
     events: list[tuple[str, str, str]] = []
 
@@ -358,13 +366,13 @@ def _step_events(output: Path, articles: list[Article]) -> list[tuple[str, str, 
 
     sys.setprofile(profile)
     try:
-        _store_all(output, articles)
+        _store_all(output, articles, batch)
     finally:
         sys.setprofile(None)
     return events
 
 
-def _crash_at(output: Path, articles: list[Article], index: int) -> int:
+def _crash_at(output: Path, articles: list[Article], index: int, batch: int = 1) -> int:
     """Fork; the child stores the articles and SIGKILLs itself at step event ``index``."""
     pid = os.fork()
     if pid == 0:  # the child: never returns into pytest
@@ -379,7 +387,7 @@ def _crash_at(output: Path, articles: list[Article], index: int) -> int:
 
         sys.setprofile(profile)
         try:
-            _store_all(output, articles)
+            _store_all(output, articles, batch)
         finally:
             os._exit(0)
     _, status = os.waitpid(pid, 0)
@@ -404,11 +412,12 @@ def few_articles(pages: Path) -> list[Article]:
     return _articles(folder)
 
 
+@pytest.mark.parametrize("batch", [1, 3])  # a commit per article, or per three
 def test_every_write_step_of_the_store_survives_a_kill(
-    few_articles: list[Article], tmp_path: Path
+    few_articles: list[Article], tmp_path: Path, batch: int
 ) -> None:
     clean = tmp_path / "clean"
-    events = _step_events(clean, few_articles)
+    events = _step_events(clean, few_articles, batch)
     assert ("call", "paths", "write_atomic") in events
     assert_sound(clean)
     expected = state(clean)
@@ -416,9 +425,9 @@ def test_every_write_step_of_the_store_survives_a_kill(
     points = sorted(rng.sample(range(len(events)), min(STEP_KILLS, len(events))))
     for index in points:
         output = tmp_path / f"crash-{index}"
-        status = _crash_at(output, few_articles, index)
+        status = _crash_at(output, few_articles, index, batch)
         assert os.WIFSIGNALED(status), f"step {index} {events[index]} did not crash"
-        _store_all(output, few_articles)
+        _store_all(output, few_articles, batch)
         where = f"after a kill at {events[index]} #{index}"
         assert state(output) == expected, where
         assert table(output, "PRAGMA integrity_check") == [("ok",)], where

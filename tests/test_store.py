@@ -5,6 +5,8 @@ from pathlib import Path
 import frontmatter
 import pytest
 
+from pipeline.errors import BroadsheetError
+from pipeline.inputs.ingest import BATCH_VARIABLE, STORE_BATCH, store_batch
 from pipeline.items import Article
 from pipeline.normalize.stage import normalize
 from pipeline.store.schema import SCHEMA_VERSION
@@ -360,3 +362,36 @@ def test_only_files_no_row_owns_are_removed(store):
     assert not (store.content / "business-standard/1999").exists()
     with pytest.raises(ValueError, match="leaves"):
         store.remove_file("../broadsheet.db")
+
+
+def test_batched_writes_commit_together_and_a_failed_one_undoes_only_itself(tmp_path):
+    output = tmp_path / "out"
+    with Store(output, batch=10) as store:
+        first = store.add(normalize(article()))
+        # a file is written only once the transaction holding its row commits
+        assert not (store.content / first.path).exists()
+        with pytest.raises(sqlite3.IntegrityError), store.batch.transaction():
+            store.db.execute(
+                "INSERT INTO articles (id, url) VALUES (?, 'x')", [first.article_id]
+            )
+        other = (
+            "https://www.business-standard.com/markets/banks-rally-125020900001_1.html"
+        )
+        second = store.add(
+            normalize(article(url=other, fetched_url=other, paragraphs=OTHER))
+        )
+        store.flush()
+        assert files(store) == sorted([first.path, second.path])
+    with Store(output) as store:
+        assert [row["path"] for row in store.rows()] == [first.path, second.path]
+        assert store.db["pending_files"].count == 0
+
+
+def test_the_replay_batch_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv(BATCH_VARIABLE, raising=False)
+    assert store_batch() == STORE_BATCH
+    monkeypatch.setenv(BATCH_VARIABLE, "4")
+    assert store_batch() == 4
+    monkeypatch.setenv(BATCH_VARIABLE, "0")
+    with pytest.raises(BroadsheetError, match="whole number"):
+        store_batch()

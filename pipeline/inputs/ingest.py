@@ -7,9 +7,10 @@ the same functions from its item pipeline. Stored results keep the input order.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable
 
-from pipeline.errors import Dropped
+from pipeline.errors import BroadsheetError, Dropped
 from pipeline.inputs.replay import Skipped
 from pipeline.inputs.workers import Extracted, ExtractPool
 from pipeline.items import Page
@@ -19,6 +20,21 @@ from pipeline.store.drops import DropLog
 from pipeline.store.writer import Store
 
 log = logging.getLogger(__name__)
+# Articles per commit of a replay's store: a rerun stores again what a crash lost.
+STORE_BATCH = 64
+BATCH_VARIABLE = "BROADSHEET_STORE_BATCH"
+
+
+def store_batch() -> int:
+    """Articles per commit for a replay: ``$BROADSHEET_STORE_BATCH``, else 64."""
+    value = os.environ.get(BATCH_VARIABLE, "").strip()
+    if not value:
+        return STORE_BATCH
+    if not value.isdigit() or int(value) < 1:
+        raise BroadsheetError(
+            f"{BATCH_VARIABLE} must be a whole number >= 1: {value!r}"
+        )
+    return int(value)
 
 
 def record(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.inputs.ingest import ingest
+from pipeline.inputs.ingest import ingest, store_batch
 from pipeline.inputs.legacy import read_dump
 from pipeline.inputs.replay import ReplayError, input_files, iter_pages
 from pipeline.inputs.workers import ExtractPool
@@ -79,7 +79,9 @@ def replay_files(job: ReplayJob, advance: Callable[[], None] | None = None) -> R
     files = _files(job.paths)
     with (
         output_lock(job.output_dir),
-        open_store(job.output_dir, job.layout_file, job.threshold) as store,
+        open_store(
+            job.output_dir, job.layout_file, job.threshold, batch=store_batch()
+        ) as store,
     ):
         store.register_sources(resolver.all())
         with ExtractPool(job.workers, layout=store.layout) as pool:

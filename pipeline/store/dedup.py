@@ -154,14 +154,16 @@ class NearDuplicates:
             yield band, int.from_bytes(digest, "big", signed=True)
 
     def candidates(self, signature: np.ndarray) -> list[int]:
-        found: set[int] = set()
-        for band, key in self._keys(signature):
-            rows = self.db.execute(
-                "SELECT article_id FROM lsh_bands WHERE band = ? AND key = ?",
-                (band, key),
-            )
-            found.update(row[0] for row in rows)
-        return sorted(found)
+        """Indexed articles that share a band with ``signature``: one query."""
+        keys = list(self._keys(signature))
+        if not keys:
+            return []
+        one = "SELECT article_id FROM lsh_bands WHERE band = ? AND key = ?"
+        rows = self.db.execute(
+            " UNION ".join([one] * len(keys)),
+            [value for pair in keys for value in pair],
+        )
+        return sorted({row[0] for row in rows})
 
     def best_match(
         self,

@@ -119,6 +119,7 @@ def open_store(
     layout_file: Path | None = None,
     threshold: float = 0.8,
     change: bool = False,
+    batch: int = 1,
 ) -> Store:
     """A Store of ``output`` writing in the layout :func:`layout_for` settles on."""
-    return Store(output, layout_for(output, layout_file, change), threshold)
+    return Store(output, layout_for(output, layout_file, change), threshold, batch)

@@ -66,10 +66,14 @@ def temp_name(path: Path) -> Path:
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     temp = temp_name(path)
     try:
-        with open(temp, "w", encoding="utf-8", newline="\n") as handle:
+        try:
+            handle = open(temp, "w", encoding="utf-8", newline="\n")
+        except FileNotFoundError:  # the first file of its folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(temp, "w", encoding="utf-8", newline="\n")
+        with handle:
             handle.write(text)
         os.replace(temp, path)
     except BaseException:

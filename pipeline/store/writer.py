@@ -15,7 +15,8 @@ order:
 
 Crash safety: a file is announced in ``pending_files`` in the transaction that
 commits its row, then written through a temporary file and a rename; the
-announcement is removed by the next transaction (or on close). Opening a store
+announcement is removed by the next transaction (or on close). A transaction may
+group several writes (``batch``, :mod:`pipeline.store.batch`). Opening a store
 settles whatever a killed process left announced: a file without its row is
 deleted, a file whose row exists is rewritten from the row. So a rerun after
 ``kill -9`` equals an uninterrupted run.
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from pipeline.normalize.stage import Normalized
 from pipeline.output import CONTENT, DB_NAME
 from pipeline.runstats import utc_now
 from pipeline.sources import Source
+from pipeline.store.batch import Batch
 from pipeline.store.database import (
     CONTENT_FIELDS,
     VERSION_FIELDS,
@@ -64,7 +66,6 @@ from pipeline.store.paths import (
     temp_name,
     write_atomic,
 )
-from pipeline.store.schema import transaction
 from pipeline.urls import canonical_url
 
 
@@ -83,7 +84,10 @@ class Store:
         output_dir: str | Path,
         layout: Layout | None = None,
         near_threshold: float = 0.8,
+        batch: int = 1,
     ) -> None:
+        """``batch``: writes per commit (see :mod:`pipeline.store.batch`); more than
+        one suits replays, whose rerun stores again what a crash lost."""
         self.output = Path(output_dir)
         self.content = self.output / CONTENT
         try:
@@ -95,7 +99,7 @@ class Store:
         self.db = open_database(self.output / DB_NAME)
         self.layout = layout or load_layout()
         self.near = NearDuplicates(self.db, near_threshold)
-        self._written: list[str] = []  # files written, still in pending_files
+        self.batch = Batch(self.db, self.content, batch)
         self._recover()
 
     # -- reading -------------------------------------------------------------
@@ -307,24 +311,15 @@ class Store:
         )
 
     def _write_file(self, path: str, markdown: str) -> None:
-        """Write an announced file; its announcement goes with the next transaction."""
-        write_atomic(resolve_inside(self.content, path), markdown)
-        self._written.append(path)
+        self.batch.write_file(path, markdown)
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """A write transaction that also settles the files written since the last one."""
-        with transaction(self.db):
-            self._settle_written()
-            yield
+    def _transaction(self) -> AbstractContextManager[None]:
+        return self.batch.transaction()
 
-    def _settle_written(self) -> None:
-        if self._written:
-            self.db.conn.executemany(
-                "DELETE FROM pending_files WHERE path = ?",
-                [(path,) for path in self._written],
-            )
-            self._written = []
+    def flush(self) -> None:
+        """Commit what is stored so far and write its files."""
+        with self._writing():
+            self.batch.flush()
 
     def _add_urls(self, article_id: int, urls: list[str], now: str) -> None:
         rows = {canonical_url(u) for u in urls} | set(urls)
@@ -400,10 +395,11 @@ class Store:
             remove_pruning(target, self.content)
 
     def close(self) -> None:
-        if self._written:
-            with self._writing(), self._transaction():
-                pass
-        self.db.close()
+        try:
+            with self._writing():
+                self.batch.close()
+        finally:
+            self.db.close()
 
     def __enter__(self) -> Store:
         return self

@@ -3,7 +3,8 @@
     python -m tests.benchmarks.profile_replay [--pages 300] [--html profile.html]
 
 Extracts and normalizes ``--pages`` saved pages in this process (as a pool worker
-does), then stores the articles (``Store.add``, as the replay process does), each phase under
+does), then stores the articles (``Store.add``, in commits of ``STORE_BATCH`` as the replay
+process does), each phase under
 pyinstrument, and the articles once more into a fresh store without it. Prints seconds
 per page of each phase and the functions with the most self time, so that the top
 costs of broadsheet's own code stand out from trafilatura's.
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from pyinstrument import Profiler
 
+from pipeline.inputs.ingest import STORE_BATCH
 from pipeline.inputs.workers import Extracted, process_outcome
 from pipeline.items import Page
 from pipeline.normalize.layout import load_layout
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
 
         storing = Profiler(interval=0.0005)
         began = time.perf_counter()
-        with storing, Store(Path(temp) / "output") as store:
+        with storing, Store(Path(temp) / "output", batch=STORE_BATCH) as store:
             kinds: dict[str, int] = {}
             for article in articles:
                 kind = store.add(article.doc, article.fingerprint).kind
@@ -79,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
 
         # the same articles again into a fresh store, without the profiler's overhead
         began = time.perf_counter()
-        with Store(Path(temp) / "unprofiled") as store:
+        with Store(Path(temp) / "unprofiled", batch=STORE_BATCH) as store:
             for article in articles:
                 store.add(article.doc, article.fingerprint)
         plain_seconds = time.perf_counter() - began
