@@ -4,16 +4,20 @@
   default ports, tracking parameters, fragments, AMP pages, trailing slashes,
   ``index.html``) to one form; :func:`url_variants` adds the other scheme and the
   ``www.`` form.
+* :func:`absolute` makes the URL of a link absolute (HTML attribute values, feed and
+  sitemap entries), :func:`join` is the same for a target already trimmed by the
+  caller's own rule (markdown link targets).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
+WEB_SCHEMES = frozenset({"http", "https"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 TRACKING_PARAMS = re.compile(
     r"^(utm_\w*|fbclid|gclid|gclsrc|dclid|msclkid|yclid|igshid|mc_cid|mc_eid|_ga|_gl|"
@@ -75,3 +79,23 @@ def url_variants(url: str) -> set[str]:
         return {canonical}
     bare = rest[4:] if rest.startswith("www.") else rest
     return {f"{s}://{h}{bare}" for s in DEFAULT_PORTS for h in ("", "www.")}
+
+
+def join(url: str, base: str, schemes: frozenset[str] = WEB_SCHEMES) -> str | None:
+    """``url`` joined to ``base`` as a browser joins a link; None when it is empty,
+    does not parse, or its scheme (lower-cased) is not one of ``schemes``."""
+    if not url:
+        return None
+    try:
+        joined = urljoin(base, url)
+        scheme = urlsplit(joined).scheme
+    except ValueError:
+        return None
+    return joined if scheme in schemes else None
+
+
+def absolute(
+    url: str | None, base: str, schemes: frozenset[str] = WEB_SCHEMES
+) -> str | None:
+    """:func:`join` of ``url`` without its surrounding whitespace (None: no URL)."""
+    return join((url or "").strip(), base, schemes)

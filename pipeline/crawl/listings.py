@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from lxml import etree
@@ -28,12 +27,13 @@ from lxml import etree
 from pipeline import gzipped
 from pipeline.errors import BroadsheetError
 from pipeline.items import Hints
+from pipeline.langs import language_code
+from pipeline.urls import absolute
 
 MAX_UNZIPPED = 64 * 1024 * 1024  # bytes: Google's limit for a sitemap is 50 MB
 SITEMAP_ROOTS = {"urlset", "sitemapindex"}
 FEED_ROOTS = {"rss", "rdf", "feed"}
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_LANG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_].*)?$")
 
 
 class FeedError(BroadsheetError):
@@ -102,7 +102,7 @@ def parse_feed(body: bytes, base_url: str) -> list[Link]:
     parsed = feedparser.parse(body, response_headers={"content-location": base_url})
     if parsed.bozo and not parsed.entries:
         raise FeedError(f"not a feed: {parsed.get('bozo_exception', 'no entries')}")
-    feed_lang = _language(parsed.feed.get("language"))
+    feed_lang = language_code(parsed.feed.get("language"))
     links: list[Link] = []
     seen: set[str] = set()
     for entry in parsed.entries:
@@ -118,7 +118,7 @@ def parse_feed(body: bytes, base_url: str) -> list[Link]:
                 for tag in entry.get("tags", ())
                 if (term := _clean(tag.get("term")))
             ),
-            lang=_language(entry.get("language")) or feed_lang,
+            lang=language_code(entry.get("language")) or feed_lang,
         )
         links.append(Link(url, hints))
     return links
@@ -132,13 +132,13 @@ def _json_feed(body: bytes, base_url: str) -> list[Link]:
         raise FeedError(f"not a JSON feed: {error}") from None
     if not isinstance(feed, dict) or not isinstance(feed.get("items"), list):
         raise FeedError("not a JSON feed: no items")
-    feed_lang = _language(feed.get("language"))
+    feed_lang = language_code(feed.get("language"))
     links: list[Link] = []
     seen: set[str] = set()
     for item in feed["items"]:
         if not isinstance(item, dict):
             continue
-        url = _absolute(item.get("url") or item.get("external_url"), base_url)
+        url = absolute(item.get("url") or item.get("external_url"), base_url)
         if not url or url in seen:
             continue
         seen.add(url)
@@ -147,7 +147,7 @@ def _json_feed(body: bytes, base_url: str) -> list[Link]:
             title=_clean(item.get("title")),
             date=iso_date(raw_date) if isinstance(raw_date, str) else None,
             keywords=tuple(t for t in item.get("tags", ()) if isinstance(t, str)),
-            lang=_language(item.get("language")) or feed_lang,
+            lang=language_code(item.get("language")) or feed_lang,
         )
         links.append(Link(url, hints))
     return links
@@ -160,7 +160,7 @@ def _entry_url(entry: feedparser.FeedParserDict, base_url: str) -> str | None:
     if entry.get("guidislink") or str(entry.get("id", "")).startswith("http"):
         candidates.append(entry.get("id"))
     for candidate in candidates:
-        url = _absolute(candidate, base_url)
+        url = absolute(candidate, base_url)
         if url:
             return url
     return None
@@ -202,7 +202,7 @@ def parse_sitemap(body: bytes, base_url: str) -> Sitemap:
         if not isinstance(entry.tag, str) or _local(entry) not in ("url", "sitemap"):
             continue
         fields = _children(entry)
-        url = _absolute(fields.get("loc"), base_url)
+        url = absolute(fields.get("loc"), base_url)
         if not url or url in seen:
             continue
         seen.add(url)
@@ -224,7 +224,7 @@ def _news_hints(entry: etree._Element) -> Hints:
         title=_clean(fields.get("title")),
         date=(iso_date(raw_date) or raw_date) if raw_date else None,
         keywords=keywords,
-        lang=_language(fields.get("language")),
+        lang=language_code(fields.get("language")),
     )
 
 
@@ -258,19 +258,6 @@ def iso_date(raw: str) -> str | None:
         return parsedate_to_datetime(raw).isoformat()
     except (TypeError, ValueError, IndexError):
         return None
-
-
-def _absolute(url: str | None, base_url: str) -> str | None:
-    url = (url or "").strip()
-    if not url:
-        return None
-    url = urljoin(base_url, url)
-    return url if urlsplit(url).scheme in ("http", "https") else None
-
-
-def _language(value: str | None) -> str | None:
-    match = _LANG.match((value or "").strip())
-    return match.group(1).lower() if match else None
 
 
 def _clean(value: object) -> str | None:

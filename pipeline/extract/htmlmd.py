@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
 
 from lxml.etree import _Element
 
-LINK_SCHEMES = {"http", "https", "mailto"}
+from pipeline.urls import absolute
+
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 CONTAINERS = {"div", "body", "section", "article", "main", "doc", "text"}
 INLINE = {"hi", "ref", "span", "del", "lb", "b", "i", "em", "strong", "a", "sub", "sup"}
 BOLD, ITALIC, CODE = {"#b", "#strong"}, {"#i", "#em"}, {"#t", "#code"}
@@ -52,14 +53,8 @@ def escape(text: str) -> str:
 
 def link_target(target: str | None, base: str) -> str | None:
     """An absolute http(s)/mailto URL for a link, or None when it must become text."""
-    if not target or not target.strip():
-        return None
-    try:
-        url = urljoin(base, target.strip())
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return None
-    if scheme not in LINK_SCHEMES:
+    url = absolute(target, base, LINK_SCHEMES)
+    if url is None:
         return None
     return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml.html import HtmlElement
 
 from pipeline.extract.jsonld import LinkedData, text_value
+from pipeline.langs import language_code
+from pipeline.urls import absolute
 
 
 # "Headline | Site", "Site » Section » Headline", "見出し ｜ サイト", "제목ㅣ사이트";
@@ -34,7 +36,6 @@ TRUNCATED = re.compile(r"\s*(?:\.\.\.|…)$")
 # what a title tag adds after the headline itself: " (Published 2016)", "：朝日新聞デジタル"
 TITLE_TAIL = re.compile(r"^(\s+\(|\s*[：｜])")
 SITE_PREFIX = re.compile(r"^([^:|]{2,30}):\s+")
-LANG_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 WS = re.compile(r"\s+")
 # never joiners: ZWJ/ZWNJ (U+200C/D) shape Indic, Persian and emoji text and are kept
 INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
@@ -375,17 +376,6 @@ def modified_strings(meta: Meta, linked: LinkedData) -> list[str]:
     return [value for value in found if value]
 
 
-def absolute(url: str | None, base: str) -> str | None:
-    """``url`` resolved against ``base`` when it is http(s), else None."""
-    if not url or not url.strip():
-        return None
-    try:
-        resolved = urljoin(base, url.strip())
-    except ValueError:
-        return None
-    return resolved if urlsplit(resolved).scheme in {"http", "https"} else None
-
-
 def read_image(
     tree: HtmlElement, meta: Meta, linked: LinkedData, url: str
 ) -> str | None:
@@ -419,9 +409,9 @@ def declared_lang(tree: HtmlElement, meta: Meta, linked: LinkedData) -> str | No
         meta.first("og:locale"),
         meta.first("content-language", "language", "dc.language", "lang"),
     ):
-        match = LANG_CODE.match((value or "").strip())
-        if match:
-            return match.group(1).lower()
+        code = language_code(value, two_letters=True)
+        if code:
+            return code
     return None
 
 

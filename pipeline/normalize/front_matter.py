@@ -12,6 +12,7 @@ from datetime import datetime
 
 from pipeline.errors import Dropped
 from pipeline.items import Article
+from pipeline.langs import language_code
 from pipeline.normalize.emitter import SURROGATE
 from pipeline.normalize.layout import LAYOUT_KEYS, Layout
 from pipeline.normalize.links import safe_target
@@ -122,14 +123,10 @@ def date_for(article: Article) -> str:
     raise Dropped("no-date", f"no publication date and no fetch time: {article.url}")
 
 
-def _language(lang: str) -> list[str]:
-    primary = re.split(r"[-_]", lang.strip(), maxsplit=1)[0].lower()
-    return [primary] if primary else []
-
-
 def front_matter(article: Article, layout: Layout) -> dict[str, str | bool | list[str]]:
     """The article's front matter, in the reference document's key order."""
-    lang = _language(article.lang)
+    code = language_code(article.lang)
+    lang = [code] if code else []
     return {
         "title": one_line(article.title),
         "date": date_for(article),

@@ -14,9 +14,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from w3lib.url import safe_url_string
+
+from pipeline.urls import join
 
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 IMAGE_SCHEMES = frozenset({"http", "https"})
@@ -62,13 +64,12 @@ def resolve(
     plain = re.sub(r"[\t\n\r]", "", plain).strip(_CONTROL_AND_SPACE)
     if not plain:
         return None
-    try:
-        absolute = urljoin(base_url, plain)
-        parts = urlsplit(absolute)
-    except ValueError:
+    absolute = join(plain, base_url, schemes)
+    if absolute is None:
         return None
-    scheme = parts.scheme.lower()
-    if scheme not in schemes or (scheme != "mailto" and not parts.netloc):
+    parts = urlsplit(absolute)
+    scheme = parts.scheme
+    if scheme != "mailto" and not parts.netloc:
         return None
     safe = safe_target(absolute)
     return safe if urlsplit(safe).scheme.lower() == scheme else None
