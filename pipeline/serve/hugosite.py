@@ -28,10 +28,10 @@ from pathlib import Path
 from zoneinfo import TZPATH, ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pipeline.errors import BroadsheetError
+from pipeline.output import database_path
 from pipeline.sources import Source, load_sources
 
 CONFIG_NAME = "hugo.toml"
-DATABASE_FILE = "broadsheet.db"  # its articles' offsets stand in for a missing zone
 MARKER = "# Hugo site written by broadsheet site"
 THEME = "mainroad"
 THEME_REPOSITORY = "https://github.com/Vimux/Mainroad.git"
@@ -201,7 +201,9 @@ def plan_site(
 ) -> SitePlan:
     content = output_dir / "content"
     stories = count_stories(content)
-    zones, inferred = source_zones(stories, sources, output_dir / DATABASE_FILE)
+    zones, inferred = source_zones(
+        stories, sources, database_path(output_dir)
+    )  # its offsets stand in for a missing zone
     zone, warnings = choose_zone(stories, zones, time_zone, inferred)
     relative = os.path.relpath(content.resolve(), site_dir.resolve())
     return SitePlan(relative, sorted(stories), zone, stories, warnings)
