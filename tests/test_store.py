@@ -395,3 +395,21 @@ def test_the_replay_batch_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv(BATCH_VARIABLE, "0")
     with pytest.raises(BroadsheetError, match="whole number"):
         store_batch()
+
+
+def test_an_update_keeps_a_dateless_story_under_the_day_it_was_first_seen(store):
+    first = store.add(normalize(article(date=None, date_local=None)))
+    later = article(
+        date=None,
+        date_local=None,
+        paragraphs=[*PARAGRAPHS, OTHER[0]],
+        fetched_at="2025-03-09T05:00:00+00:00",
+    )
+    updated = store.add(normalize(later))
+    assert (updated.kind, updated.path) == ("updated", first.path)
+    post = frontmatter.load(store.content / first.path)
+    assert post["date"] == "2025-02-08"
+    assert OTHER[0] in post.content
+    assert (store.content / first.path).read_text() == store.render_row(
+        store.row(first.article_id)
+    )
