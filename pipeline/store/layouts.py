@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from pipeline.errors import BroadsheetError
-from pipeline.normalize.render import Layout, load_layout
+from pipeline.normalize.layout import Layout, load_layout
 from pipeline.output import DB_NAME
 from pipeline.store.database import StoreError, open_database
 from pipeline.store.schema import transaction
