@@ -158,6 +158,22 @@ def test_unreadable_listing_is_counted_not_raised(sources: Path) -> None:
     response = xml_response(f"{BASE}/feeds/rss.xml", b"\x1f\x8bnot really gzip")
     assert list(spider.parse_listing(response)) == []
     assert stat(spider, "unreadable-listing") == 1
+    # never remembered as read: its validators are not kept, the next run reads it
+    assert spider.unfinished_listings == {f"{BASE}/feeds/rss.xml"}
+
+
+def test_a_sitemap_broken_midway_gives_its_links_and_is_read_again_next_run(
+    sources: Path,
+) -> None:
+    spider = make_spider(sources, BROADSHEET_SITEMAP_MAX_AGE=0)
+    entries = "".join(
+        f"<url><loc>{BASE}/news/story-{n}.html</loc></url>" for n in range(20)
+    )
+    body = f"<urlset>{entries}</urlset>".encode()[:-40]
+    url = f"{BASE}/sitemaps/broken.xml"
+    requests = list(spider.parse_listing(xml_response(url, body, kind="sitemap")))
+    assert len(requests) >= 18
+    assert spider.unfinished_listings == {url}
 
 
 def test_gzipped_news_sitemap_gives_article_requests_with_news_hints(
