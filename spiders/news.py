@@ -375,7 +375,8 @@ class NewsSpider(Spider):
         """Count a request that produced no usable response, in one log line."""
         request = failure.request
         if request.meta.get("broadsheet_skipped"):
-            self.settled += request.meta.get("broadsheet_skipped") == "known"
+            # stored already, a variant of a story asked for, dropped for good lately
+            self.settled += request.meta.get("broadsheet_skipped") != "limit"
             return  # an incremental or --limit skip, counted where it was decided
         reason = failure_reason(failure)
         self.count(f"failed/{reason}")
