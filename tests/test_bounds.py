@@ -11,6 +11,7 @@ import gzip
 import json
 import random
 import socket
+import subprocess
 import time
 from pathlib import Path
 
@@ -268,3 +269,52 @@ def test_failures_are_labelled_by_what_happened(tmp_path: Path) -> None:
     assert "redirect-not-followed x2" in summary
     assert "http-503 x1" in summary
     assert "HTTP" not in summary.split("broadsheet crawl: quirky", 1)[1]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 16 MB tmpfs (unmounted afterwards); skipped where mounting is refused."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(folder)]
+    if subprocess.run(mount, capture_output=True, check=False).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_a_full_disk_stops_the_crawl_at_once_and_a_rerun_finishes_it(
+    tmp_path: Path, small_disk: Path
+) -> None:
+    count = 120
+    pages = {f"/news/{n}.html": story(n) for n in range(count)}
+    with HostileSite(pages) as site:
+        pages["/news-sitemap.xml"] = quirky_sitemap(site.base, count)
+        site.types["/news-sitemap.xml"] = "application/xml"
+        sources = sources_file(tmp_path, f'sitemaps = ["{site.base}/news-sitemap.xml"]')
+        filler = small_disk / "filler"
+        filler.write_bytes(b"\0" * (15_400 * 1024))  # leaves some 600 KB
+        output = ["--sources", str(sources), "--output", str(small_disk / "output")]
+        settings = {"BROADSHEET_SITEMAP_MAX_AGE": "0", "BROADSHEET_WORKERS": "0"}
+        full = run(output, **settings)
+        requested = len(articles(site))
+        filler.unlink()
+        site.requests.clear()
+        again = run(output, **settings)
+    log = full.stderr
+    assert full.returncode == 1, log[-3000:]
+    assert "Traceback" not in log
+    assert "<p>" not in log and "Page(" not in log and "Article(" not in log
+    assert log.count("ERROR: cannot write to") == 1, log[-3000:]
+    assert "disk is full" in log or "No space left" in log
+    assert requested < count  # fetching stopped
+    assert again.returncode == 0, again.stderr[-3000:]
+    db = Database(small_disk / "output" / "broadsheet.db")
+    assert db["articles"].count == count
+    rows = list(db.query("select status, message from crawls order by id"))
+    assert rows[-1]["status"] == "ok"
+    if len(rows) == 2:  # the failed run's row, when the disk had room for it
+        assert rows[0]["status"] == "failing"
+        assert "cannot write to" in rows[0]["message"]

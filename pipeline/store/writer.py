@@ -51,7 +51,13 @@ from pipeline.store.paths import (
     temp_name,
     write_atomic,
 )
-from pipeline.store.schema import SchemaError, check_version, migrate, transaction
+from pipeline.store.schema import (
+    SchemaError,
+    check_database,
+    check_version,
+    migrate,
+    transaction,
+)
 
 DB_NAME = "broadsheet.db"
 CONTENT = "content"
@@ -86,6 +92,10 @@ class Outcome:
 
 def open_database(path: Path) -> Database:
     """Open (creating) the SQLite file with broadsheet's pragmas, migrated."""
+    try:
+        check_database(path)  # a damaged file is refused before anything writes to it
+    except SchemaError as error:
+        raise StoreError(str(error)) from None
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None)
     except sqlite3.DatabaseError as error:
