@@ -306,7 +306,9 @@ def test_a_full_disk_stops_the_crawl_at_once_and_a_rerun_finishes_it(
     log = full.stderr
     assert full.returncode == 1, log[-3000:]
     assert "Traceback" not in log
-    assert "<p>" not in log and "Page(" not in log and "Article(" not in log
+    assert "<p>" not in log
+    assert "Page(" not in log
+    assert "Article(" not in log
     assert log.count("ERROR: cannot write to") == 1, log[-3000:]
     assert "disk is full" in log or "No space left" in log
     assert requested < count  # fetching stopped

@@ -105,7 +105,7 @@ def commands(folder: Path, output: Path) -> dict[str, list[str]]:
 def test_every_command_refuses_a_damaged_database_in_one_line(
     damaged: tuple[str, Path], tmp_path: Path
 ) -> None:
-    kind, output = damaged
+    _, output = damaged
     before = digest(output / DB_NAME)
     for name, args in commands(tmp_path, output).items():
         done = CliRunner().invoke(cli, args)
