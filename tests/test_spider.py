@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -17,9 +18,10 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
+from pipeline.crawl.listings import Link
 from pipeline.crawl.middlewares import retry_after
 from pipeline.items import Hints, Page
-from pipeline.sources import SourceError
+from pipeline.sources import SourceError, load_sources
 from spiders.news import NewsSpider, failure_reason, may_pass, seen_urls
 
 SITE = Path(__file__).parent / "site"
@@ -368,3 +370,37 @@ def test_articles_of_a_child_sitemap_name_the_index_too(sources: Path) -> None:
     response = Response(url=url, body=body, request=child)
     article = next(iter(spider.parse_listing(response)))
     assert article.meta["broadsheet_listings"] == (f"{BASE}/sitemap-index.xml", url)
+
+
+def test_a_backtracking_pattern_cannot_freeze_the_crawl(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        f'[[source]]\nname = "greedy"\ndomains = ["127.0.0.1"]\n'
+        f'feeds = ["{BASE}/feed.xml"]\narticle_pattern = "(a+)+$"\n'
+        f'sections = [{{ url = "{BASE}/s.html", pattern = "/news/([a-z0-9]+-?)+\\\\.html$" }}]\n'
+    )
+    spider = make_spider(path, name="greedy")
+    started = time.monotonic()
+    long_link = Link(f"{BASE}/" + "a" * 50_000 + "!")
+    assert spider.article(long_link) is None
+    slug = "-".join(["word"] * 2_000) + "!"
+    section = HtmlResponse(
+        url=f"{BASE}/s.html",
+        body=f'<a href="/news/{slug}.html">x</a><a href="/news/a-b.html">y</a>'.encode(),
+        request=Request(
+            f"{BASE}/s.html", meta={"pattern": spider.source.sections[0].pattern}
+        ),
+    )
+    spider.article_re = None
+    assert [r.url for r in spider.parse_section(section)] == [f"{BASE}/news/a-b.html"]
+    assert time.monotonic() - started < 2
+
+
+def test_a_pattern_re2_refuses_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        '[[source]]\nname = "look"\ndomains = ["x.org"]\nfeeds = ["http://x.org/f"]\n'
+        'article_pattern = "(?<!amp)/news/"\n'
+    )
+    with pytest.raises(SourceError, match="look-around and back-references"):
+        load_sources(path)
