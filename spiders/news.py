@@ -260,7 +260,7 @@ class NewsSpider(Spider):
             return
         self.count("listings")
         try:
-            body = gunzip(response.body)
+            body = gunzip(response.body, partial=True)  # what fits is read
             if is_sitemap(body):
                 yield from self.parse_sitemap(response, body)
             else:

@@ -283,3 +283,14 @@ def test_a_deeply_nested_json_feed_is_one_feed_error() -> None:
     body = b'{"items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     with pytest.raises(FeedError, match="nested too deeply"):
         read_feed(body, BASE)
+
+
+def test_a_sitemap_larger_than_the_unzip_limit_gives_the_entries_that_fit() -> None:
+    entries = "".join(f"<url><loc>{BASE}/a/{n}</loc></url>" for n in range(1000))
+    body = gzip.compress(f"<urlset>{entries}</urlset>".encode())
+    with pytest.raises(FeedError, match="once unzipped"):
+        gunzip(body, limit=20_000)
+    reader = SitemapReader(gunzip(body, limit=20_000, partial=True), BASE)
+    links = list(reader)
+    assert 400 < len(links) < 1000
+    assert reader.error is not None  # so the listing is read in full next time

@@ -65,8 +65,12 @@ class Sitemap:
     links: tuple[Link, ...]
 
 
-def gunzip(body: bytes, limit: int = MAX_UNZIPPED) -> bytes:
-    """The body itself, or its gunzipped bytes when it starts with the gzip magic."""
+def gunzip(body: bytes, limit: int = MAX_UNZIPPED, partial: bool = False) -> bytes:
+    """The body itself, or its gunzipped bytes when it starts with the gzip magic.
+
+    Past ``limit`` bytes: FeedError, or with ``partial`` the first ``limit`` bytes
+    (a listing cut there still gives the entries before the cut).
+    """
     if not body.startswith(gzipped.GZIP_MAGIC):
         return body
     try:
@@ -74,6 +78,8 @@ def gunzip(body: bytes, limit: int = MAX_UNZIPPED) -> bytes:
     except gzipped.GzipError as error:
         raise FeedError(str(error)) from None
     if len(data) > limit:
+        if partial:
+            return data[:limit]
         raise FeedError(f"more than {limit} bytes once unzipped")
     return data
 
