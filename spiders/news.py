@@ -68,7 +68,13 @@ from pipeline.items import Hints, Page
 from pipeline.sources import Source, SourceError, compile_pattern, load_sources
 
 # Failures meaning "the host cannot be reached at all", as opposed to an answer.
-NETWORK_FAILURES = {"dns", "connection-refused", "no-route", "connection-failed"}
+NETWORK_FAILURES = {
+    "dns",
+    "connection-refused",
+    "connection-timeout",
+    "no-route",
+    "connection-failed",
+}
 # Failures a later request would meet again; every other one may pass.
 LASTING_FAILURES = {
     "robots",
@@ -477,7 +483,8 @@ def failure_reason(failure: Failure) -> str:
             (DownloadConnectionRefusedError, ConnectionRefusedError),
             "connection-refused",
         ),
-        ((DownloadTimeoutError, TCPTimedOutError, TimeoutError), "timeout"),
+        (TCPTimedOutError, "connection-timeout"),
+        ((DownloadTimeoutError, TimeoutError), "timeout"),
         (NoRouteError, "no-route"),
         (ConnectError, "connection-failed"),
         (ResponseDataLossError, "data-loss"),

@@ -11,11 +11,19 @@ from pathlib import Path
 
 import pytest
 from scrapy import Request
-from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 from scrapy.http import HtmlResponse, Response, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
-from twisted.internet.error import DNSLookupError
+from twisted.internet.error import (
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+)
 from twisted.python.failure import Failure
 
 from pipeline.crawl.listings import Link
@@ -289,6 +297,17 @@ def test_failure_reasons_are_short_slugs() -> None:
         == "redirect-loop"
     )
     assert failure_reason(failure(DownloadTimeoutError("took longer"))) == "timeout"
+    assert failure_reason(failure(TCPTimedOutError())) == "connection-timeout"
+    assert failure_reason(failure(DNSLookupError("no such host"))) == "dns"
+    assert failure_reason(failure(ConnectionRefusedError())) == "connection-refused"
+    too_big = DownloadCancelledError(
+        "Received 20000000 bytes which is larger than download max size (16777216)"
+    )
+    assert failure_reason(failure(too_big)) == "too-large"
+    moved = HtmlResponse(url=url, status=301, body=b"", request=Request(url))
+    assert failure_reason(failure(HttpError(moved, "Ignoring"))) == (
+        "redirect-not-followed"
+    )
     assert failure_reason(failure(ValueError("odd"))) == "value-error"
 
 

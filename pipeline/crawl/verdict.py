@@ -13,7 +13,13 @@ from typing import Any
 
 from pipeline.runstats import RunStats
 
-NETWORK = {"dns", "connection-refused", "no-route", "connection-failed"}
+NETWORK = {
+    "dns",
+    "connection-refused",
+    "connection-timeout",
+    "no-route",
+    "connection-failed",
+}
 # Close reasons of a run that ended normally, or at one of its bounds.
 FINISHED = {"finished", "closespider_itemcount", "time-budget"}
 # Failures that are drops of the page rather than errors (their drop reason).
