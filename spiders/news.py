@@ -17,7 +17,8 @@ Every run is bounded: article requests are built from a listing as Scrapy needs 
 (the listing is read as a stream, filtered first), so memory does not follow a
 listing's size and ``BROADSHEET_LIMIT`` ends the source once reached. Sitemaps followed
 per run (``BROADSHEET_MAX_SITEMAPS``), their nesting (``BROADSHEET_SITEMAP_DEPTH``),
-the entries read per sitemap (50,000) and the source's time
+the entries read per sitemap (``BROADSHEET_SITEMAP_MAX_URLS``, the protocol's
+50,000) and the source's time
 (``BROADSHEET_SOURCE_BUDGET``) are capped; each cap reached is counted under
 ``broadsheet/bound/<name>`` for the run summary.
 """
@@ -56,6 +57,7 @@ from twisted.internet.error import (
 from twisted.python.failure import Failure
 
 from pipeline.crawl.listings import (
+    MAX_SITEMAP_URLS,
     FeedError,
     Link,
     SitemapReader,
@@ -110,6 +112,7 @@ class NewsSpider(Spider):
         self.limit = 0  # BROADSHEET_LIMIT
         self.max_sitemaps = 200
         self.max_depth = 3
+        self.max_urls = MAX_SITEMAP_URLS
         self.budget = 0.0  # seconds; 0: none
 
     @classmethod
@@ -133,6 +136,9 @@ class NewsSpider(Spider):
         spider.limit = settings.getint("BROADSHEET_LIMIT")
         spider.max_sitemaps = settings.getint("BROADSHEET_MAX_SITEMAPS", 200)
         spider.max_depth = settings.getint("BROADSHEET_SITEMAP_DEPTH", 3)
+        spider.max_urls = settings.getint(
+            "BROADSHEET_SITEMAP_MAX_URLS", MAX_SITEMAP_URLS
+        )
         spider.budget = settings.getfloat("BROADSHEET_SOURCE_BUDGET", 0)
         for handler, signal in (
             (spider.dropped, signals.request_dropped),
@@ -282,7 +288,7 @@ class NewsSpider(Spider):
             )
 
     def parse_sitemap(self, response: Response, body: bytes) -> Iterator[Request]:
-        reader = SitemapReader(body, response.url)
+        reader = SitemapReader(body, response.url, self.max_urls)
         if reader.kind == "index":
             yield from self.child_sitemaps(reader, response)
         else:
