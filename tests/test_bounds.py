@@ -187,10 +187,15 @@ def test_a_sitemap_is_read_to_its_entry_cap_and_the_bound_named(
 
 def test_limit_ends_the_source_of_a_large_sitemap_at_once(tmp_path: Path) -> None:
     pages = {f"/news/{n}.html": story(n) for n in range(10)}
-    with HostileSite(pages) as site:
-        host = site.base.removeprefix("http://")
-        pages["/big.xml.gz"] = huge_sitemap(site.base, 40_000, host)
-        site.types["/big.xml.gz"] = "application/x-gzip"
+    big: list[bytes] = []
+
+    def sitemap(path: str) -> Answer | None:
+        if path != "/big.xml.gz":
+            return None
+        return 200, {"Content-Type": "application/x-gzip", "ETag": '"v1"'}, big[0]
+
+    with HostileSite(pages, routes=sitemap) as site:
+        big.append(huge_sitemap(site.base, 40_000, site.base.removeprefix("http://")))
         sources = sources_file(tmp_path, f'sitemaps = ["{site.base}/big.xml.gz"]')
         started = time.monotonic()
         result = crawl(
@@ -203,7 +208,9 @@ def test_limit_ends_the_source_of_a_large_sitemap_at_once(tmp_path: Path) -> Non
     assert took < 30
     (row,) = crawls(tmp_path / "output")
     assert row["new"] == 5
-    assert "limit" in row["message"]
+    assert row["message"] == "bounds reached: limit"
+    # cut short: the sitemap is read in full next run, not answered 304
+    assert Database(tmp_path / "output" / "broadsheet.db")["feed_state"].count == 0
 
 
 def test_a_source_stops_at_its_time_budget(tmp_path: Path) -> None:

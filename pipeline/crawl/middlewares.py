@@ -234,8 +234,10 @@ class ConditionalListings:
         (--limit reached, interrupted) must see the same feed entries again, and so
         must a listing whose articles did not all arrive."""
         self.snapshot.close()
-        cut_short = reason != "finished" or self.stats.get_value(
-            "broadsheet/skipped/limit"
+        cut_short = (
+            reason != "finished"
+            or self.stats.get_value("broadsheet/skipped/limit")
+            or self.stats.get_value("broadsheet/bound/limit")
         )
         if cut_short or not self.pending or not self.path.exists():
             return
