@@ -25,7 +25,6 @@ the entries read per sitemap (``BROADSHEET_SITEMAP_MAX_URLS``, the protocol's
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -34,26 +33,9 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DontCloseSpider,
-    DownloadCancelledError,
-    DownloadConnectionRefusedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-)
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
-from twisted.internet.error import (
-    ConnectError,
-    ConnectionRefusedError,
-    DNSLookupError,
-    NoRouteError,
-    TCPTimedOutError,
-    TimeoutError,
-)
 from twisted.python.failure import Failure
 
 from pipeline.crawl.listings import (
@@ -68,24 +50,10 @@ from pipeline.crawl.listings import (
 )
 from pipeline.items import Hints, Page
 from pipeline.sources import Source, SourceError, compile_pattern, load_sources
+from spiders.failures import NETWORK_FAILURES, failure_reason, may_pass
 
-# Failures meaning "the host cannot be reached at all", as opposed to an answer.
-NETWORK_FAILURES = {
-    "dns",
-    "connection-refused",
-    "connection-timeout",
-    "no-route",
-    "connection-failed",
-}
-# Failures a later request would meet again; every other one may pass.
-LASTING_FAILURES = {
-    "robots",
-    "redirect-loop",
-    "redirect-not-followed",
-    "too-large",
-    "offsite",
-    "ignored",
-}
+__all__ = ["NewsSpider", "failure_reason", "may_pass", "seen_urls"]
+
 BATCH = 64  # article requests handed to Scrapy at a time from a listing's backlog
 
 
@@ -445,16 +413,6 @@ def led_through(response: Response) -> tuple[str, ...]:
     )
 
 
-def may_pass(reason: str) -> bool:
-    """Whether a failure might not happen again: a timeout, a 5xx, a 429 may pass; a
-    404, a robots.txt refusal or a redirect loop will not."""
-    if reason in LASTING_FAILURES:
-        return False
-    if reason.startswith("http-4"):
-        return reason in {"http-408", "http-429"}
-    return True
-
-
 def seen_urls(response: Response) -> tuple[str, ...]:
     """The URLs requested on the way to ``response`` (redirects), without its own."""
     chain = [*response.meta.get("redirect_urls", ()), response.request.url]
@@ -463,38 +421,3 @@ def seen_urls(response: Response) -> tuple[str, ...]:
         if url != response.url and url not in urls:
             urls.append(url)
     return tuple(urls)
-
-
-def failure_reason(failure: Failure) -> str:
-    """A short stable label for a failed request: http-404, timeout, dns, too-large ..."""
-    error = failure.value
-    if isinstance(error, HttpError):
-        status = error.response.status
-        return "redirect-not-followed" if 300 <= status < 400 else f"http-{status}"
-    if isinstance(error, IgnoreRequest):
-        message = str(error).lower()
-        for words, slug in (
-            ("robots", "robots"),
-            ("redirect", "redirect-loop"),
-            ("offsite", "offsite"),
-        ):
-            if words in message:
-                return slug
-        return "ignored"
-    if isinstance(error, DownloadCancelledError) and "max size" in str(error):
-        return "too-large"
-    for kind, slug in (
-        ((CannotResolveHostError, DNSLookupError), "dns"),
-        (
-            (DownloadConnectionRefusedError, ConnectionRefusedError),
-            "connection-refused",
-        ),
-        (TCPTimedOutError, "connection-timeout"),
-        ((DownloadTimeoutError, TimeoutError), "timeout"),
-        (NoRouteError, "no-route"),
-        (ConnectError, "connection-failed"),
-        (ResponseDataLossError, "data-loss"),
-    ):
-        if isinstance(error, kind):
-            return slug
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", type(error).__name__).lower()
