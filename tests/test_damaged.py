@@ -1,8 +1,8 @@
 """Damaged databases: every command says so in one line and leaves the file as it was.
 
 A truncated file, a database from a newer release and one with flipped bytes in a
-table's pages are handed to ``crawl``, ``replay``, ``check`` and ``export``; none
-writes to it, none prints a traceback.
+table's pages are handed to ``crawl``, ``replay``, ``check``, ``export`` and
+``stats``; none writes to it, none prints a traceback.
 """
 
 from __future__ import annotations
@@ -99,6 +99,7 @@ def commands(folder: Path, output: Path) -> dict[str, list[str]]:
         "replay": ["replay", str(pages), "--source", "ledger", *out],
         "check": ["check", *out],
         "export": ["export", *out],
+        "stats": ["stats", *out],
     }
 
 
