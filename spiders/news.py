@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
@@ -223,7 +223,19 @@ class NewsSpider(Spider):
             "%s: stopped at its time budget of %.0f s", self.source.name, self.budget
         )
         self.backlog.clear()
+        self.drop_queued_downloads("time-budget")
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="time-budget"))
+
+    def drop_queued_downloads(self, reason: str) -> None:
+        """Give up the requests waiting in the downloader for a free connection:
+        closing waits for them otherwise, up to a download timeout each. The ones
+        on the wire finish (or time out)."""
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        for slot in getattr(downloader, "slots", {}).values():
+            while slot.queue:
+                request, waiting = slot.queue.popleft()
+                request.meta["broadsheet_skipped"] = reason
+                waiting.errback(Failure(IgnoreRequest(f"skipped ({reason})")))
 
     def closed_budget(self) -> None:
         if self.budget_call is not None and self.budget_call.active():

