@@ -232,8 +232,9 @@ class NewsSpider(Spider):
         on the wire finish (or time out)."""
         downloader = getattr(self.crawler.engine, "downloader", None)
         for slot in getattr(downloader, "slots", {}).values():
-            while slot.queue:
-                request, waiting = slot.queue.popleft()
+            queue = getattr(slot, "queue", None)  # Scrapy's downloader slot, if so
+            while queue:
+                request, waiting = queue.popleft()
                 request.meta["broadsheet_skipped"] = reason
                 waiting.errback(Failure(IgnoreRequest(f"skipped ({reason})")))
 

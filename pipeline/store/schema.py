@@ -6,7 +6,7 @@ database made by an older release upgrades in place. A database whose version is
 newer than this release knows is refused with :class:`SchemaError` and left untouched.
 :func:`check_database` refuses, before anything opens it for writing, a file that is
 no SQLite database (truncated, overwritten), newer than this release, or corrupt
-(``PRAGMA quick_check``), reading it only.
+(``PRAGMA quick_check``), only reading it.
 """
 
 from __future__ import annotations
@@ -232,7 +232,7 @@ _checked: dict[Path, tuple[int, int]] = {}  # path -> (size, mtime) found sound
 def check_database(path: Path) -> None:
     """SchemaError, in one line, when the file at ``path`` cannot be used safely.
 
-    The file is opened read-only and left byte-for-byte as it was. A missing or empty
+    The file is only read, and left byte for byte as it was. A missing or empty
     file is fine (it is about to be created); a file found sound is not checked again
     in this process until it changes.
     """
@@ -244,9 +244,8 @@ def check_database(path: Path) -> None:
     if stat.st_size == 0 or _checked.get(key) == seen:
         return
     try:
-        with closing(
-            sqlite3.connect(f"{key.as_uri()}?mode=ro", uri=True, isolation_level=None)
-        ) as conn:
+        # Not mode=ro: a read-only last connection leaves -wal and -shm files behind.
+        with closing(sqlite3.connect(key, isolation_level=None)) as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise SchemaError(
@@ -256,7 +255,11 @@ def check_database(path: Path) -> None:
                 )
             problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
     except sqlite3.DatabaseError as error:
-        raise SchemaError(f"{path} is damaged ({error}): {RECOVER}") from None
+        if str(error) == "file is not a database":  # not a damaged database: no hint
+            raise SchemaError(f"cannot use database {path}: {error}") from None
+        problems = [str(error)]
     if problems != ["ok"]:
-        raise SchemaError(f"{path} is damaged ({problems[0]}): {RECOVER}")
+        raise SchemaError(
+            f"cannot use database {path}: it is damaged ({problems[0]}); {RECOVER}"
+        )
     _checked[key] = seen
