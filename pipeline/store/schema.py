@@ -253,13 +253,28 @@ def check_database(path: Path) -> None:
                     f"broadsheet understands ({SCHEMA_VERSION}): upgrade broadsheet "
                     "to use it"
                 )
-            problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+            quick_check(conn)
     except sqlite3.DatabaseError as error:
         if str(error) == "file is not a database":  # not a damaged database: no hint
             raise SchemaError(f"cannot use database {path}: {error}") from None
+        reason = f"it is damaged ({error}); {RECOVER}"
+        raise SchemaError(f"cannot use database {path}: {reason}") from None
+    except DamagedError as error:
+        raise SchemaError(f"cannot use database {path}: {error}") from None
+    _checked[key] = seen
+
+
+class DamagedError(SchemaError):
+    """SQLite's own check found the database damaged."""
+
+
+def quick_check(conn: sqlite3.Connection) -> None:
+    """DamagedError when ``PRAGMA quick_check`` finds ``conn``'s database damaged."""
+    try:
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+    except sqlite3.DatabaseError as error:
+        if str(error) == "file is not a database":
+            raise
         problems = [str(error)]
     if problems != ["ok"]:
-        raise SchemaError(
-            f"cannot use database {path}: it is damaged ({problems[0]}); {RECOVER}"
-        )
-    _checked[key] = seen
+        raise DamagedError(f"it is damaged ({problems[0]}); {RECOVER}")
