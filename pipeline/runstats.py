@@ -29,6 +29,7 @@ class RunStats:
     pages: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     dropped: Counter[str] = field(default_factory=Counter)
+    # failed requests by label: http-404, timeout, dns, connection-refused ...
     http_errors: Counter[str] = field(default_factory=Counter)
     message: str = ""
 
@@ -39,7 +40,7 @@ class RunStats:
         self.dropped[reason] += 1
 
     def http_error(self, status: int | str) -> None:
-        self.http_errors[str(status)] += 1
+        self.http_errors[f"http-{status}"] += 1
 
     @property
     def stored(self) -> int:
@@ -78,13 +79,13 @@ def summary_line(run: RunStats) -> str:
     """One line per source, readable in a terminal and in a cron mail alike."""
     outcomes = ", ".join(f"{run.outcomes[o]} {o}" for o in OUTCOMES)
     dropped = ", ".join(f"{k} {v}" for k, v in sorted(run.dropped.items()))
-    errors = ", ".join(f"HTTP {k} x{v}" for k, v in sorted(run.http_errors.items()))
+    errors = ", ".join(f"{k} x{v}" for k, v in sorted(run.http_errors.items()))
     parts = [f"{run.source}: {run.pages} pages", outcomes]
     parts.append(
         f"dropped {sum(run.dropped.values())}" + (f" ({dropped})" if dropped else "")
     )
     if errors:
-        parts.append(errors)
+        parts.append(f"failed {errors}")
     status = "FAILING" if run.failing else "ok"
     parts.append(f"{status}: {run.message}" if run.message else status)
     return "; ".join(parts)

@@ -101,6 +101,11 @@ BROADSHEET_PROGRESS = (
 BROADSHEET_LAYOUT = ""  # a layout TOML file; empty: the one the database records
 BROADSHEET_RECORD = ""  # a folder: write every response as WARC there
 BROADSHEET_SITEMAP_MAX_AGE = 3.0  # days: older sitemap entries (by lastmod) are skipped
+# Bounds of one source's run; the summary and the crawls row name the one reached.
+BROADSHEET_SOURCE_BUDGET = 1800.0  # seconds a source may crawl per run; 0: no budget
+BROADSHEET_MAX_SITEMAPS = 200  # child sitemaps followed per source per run
+BROADSHEET_SITEMAP_DEPTH = 3  # sitemap indexes nested deeper than this are not followed
+BROADSHEET_SITEMAP_MAX_URLS = 50_000  # entries read per sitemap (the protocol's limit)
 BROADSHEET_COMMAND = "scrapy crawl"  # what the crawls table says started the run
 BROADSHEET_RUN_ID = ""  # groups the sources of one run; empty: one is made up
 BROADSHEET_LOCK_HELD = False  # the caller holds the output lock already

@@ -3,16 +3,24 @@
 The packaged ``pipeline/sources.toml`` holds the defaults; ``--sources FILE`` (or the
 ``BROADSHEET_SOURCES`` setting) names another. Every error names the file, the source
 and the key, and suggests the key that was probably meant.
+
+Patterns (``article_pattern``, a section's ``pattern``) run on RE2, whose matching
+time grows linearly with the URL: no pattern can make the crawl backtrack for
+minutes. RE2 refuses the few constructs that need backtracking (look-around,
+back-references); the error says which.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import re2
 
 from pipeline.errors import BroadsheetError
 from pipeline.tomlfile import read_toml
@@ -127,11 +135,36 @@ def _sections(path: Path, where: str, value: Any) -> tuple[Section, ...]:
 
 def _check_regex(path: Path, where: str, key: str, pattern: str) -> None:
     try:
-        re.compile(pattern)
-    except re.error as error:
-        raise _fail(
-            path, where, f'key "{key}" is not a valid regular expression: {error}'
-        ) from None
+        compile_pattern(pattern)
+    except SourceError as error:
+        raise _fail(path, where, f'key "{key}" {error}') from None
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # the error is raised, and said once, by us
+
+
+@functools.lru_cache(maxsize=256)
+def compile_pattern(pattern: str) -> Any:
+    """``pattern`` compiled by RE2 (linear-time matching), or SourceError saying why not."""
+    try:
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as error:
+        reason = error.args[0] if error.args else "refused"
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        try:
+            re.compile(pattern)
+        except re.error:
+            return _raise(f"is not a valid regular expression: {reason}")
+        return _raise(
+            f"uses a construct the linear-time pattern engine (RE2) refuses: {reason} "
+            "(look-around and back-references are not supported)"
+        )
+
+
+def _raise(message: str) -> Any:
+    raise SourceError(message)
 
 
 def load_sources(path: str | Path | None = None) -> dict[str, Source]:

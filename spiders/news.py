@@ -11,12 +11,21 @@ downloader middlewares can treat listings and articles differently, and
 ``meta["broadsheet_listings"]``, the listings that led to them. A listing one of whose
 articles failed for a reason that may pass (a timeout, a 5xx) is left in
 ``unfinished_listings``: its validators are not remembered, so the next run reads it
-in full and requests those articles again.
+in full and requests those articles again; so is a listing that could not be read.
+
+Every run is bounded: article requests are built from a listing as Scrapy needs them
+(the listing is read as a stream, filtered first), so memory does not follow a
+listing's size and ``BROADSHEET_LIMIT`` ends the source once reached. Sitemaps followed
+per run (``BROADSHEET_MAX_SITEMAPS``), their nesting (``BROADSHEET_SITEMAP_DEPTH``),
+the entries read per sitemap (``BROADSHEET_SITEMAP_MAX_URLS``, the protocol's
+50,000) and the source's time
+(``BROADSHEET_SOURCE_BUDGET``) are capped; each cap reached is counted under
+``broadsheet/bound/<name>`` for the run summary.
 """
 
 from __future__ import annotations
 
-import re
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,34 +33,28 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadConnectionRefusedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-)
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
-from twisted.internet.error import (
-    ConnectError,
-    ConnectionRefusedError,
-    DNSLookupError,
-    NoRouteError,
-    TCPTimedOutError,
-    TimeoutError,
-)
 from twisted.python.failure import Failure
 
-from pipeline.crawl.listings import FeedError, Link, is_sitemap, listing_key, parse_feed
-from pipeline.crawl.listings import parse_sitemap as read_sitemap
+from pipeline.crawl.listings import (
+    MAX_SITEMAP_URLS,
+    FeedError,
+    Link,
+    SitemapReader,
+    gunzip,
+    is_sitemap,
+    listing_key,
+    read_feed,
+)
 from pipeline.items import Hints, Page
-from pipeline.sources import Source, SourceError, load_sources
+from pipeline.sources import Source, SourceError, compile_pattern, load_sources
+from spiders.failures import NETWORK_FAILURES, failure_reason, may_pass
 
-# Failures meaning "the host cannot be reached at all", as opposed to an answer.
-NETWORK_FAILURES = {"dns", "refused", "no-route", "connect", "tcp-timeout"}
-# Failures a later request would meet again; every other one may pass.
-LASTING_FAILURES = {"robots", "redirect-loop", "ignored"}
+__all__ = ["NewsSpider", "failure_reason", "may_pass", "seen_urls"]
+
+BATCH = 64  # article requests handed to Scrapy at a time from a listing's backlog
 
 
 class NewsSpider(Spider):
@@ -68,6 +71,17 @@ class NewsSpider(Spider):
         self.network_failures = 0
         self.answered = False
         self.unfinished_listings: set[str] = set()
+        self.article_re: Any = None
+        self.backlog: deque[Iterator[Request]] = deque()
+        self.fed = 0  # article requests handed to Scrapy
+        self.settled = 0  # of which skipped as stored already, or refused as seen
+        self.sitemaps = 0  # sitemaps followed from indexes
+        self.budget_call: Any = None
+        self.limit = 0  # BROADSHEET_LIMIT
+        self.max_sitemaps = 200
+        self.max_depth = 3
+        self.max_urls = MAX_SITEMAP_URLS
+        self.budget = 0.0  # seconds; 0: none
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -85,7 +99,23 @@ class NewsSpider(Spider):
         spider.allowed_domains = list(spider.source.domains)
         days = settings.getfloat("BROADSHEET_SITEMAP_MAX_AGE", 0)
         spider.sitemap_max_age = timedelta(days=days) if days > 0 else None
-        crawler.signals.connect(spider.dropped, signal=signals.request_dropped)
+        if spider.source.article_pattern:
+            spider.article_re = compile_pattern(spider.source.article_pattern)
+        spider.limit = settings.getint("BROADSHEET_LIMIT")
+        spider.max_sitemaps = settings.getint("BROADSHEET_MAX_SITEMAPS", 200)
+        spider.max_depth = settings.getint("BROADSHEET_SITEMAP_DEPTH", 3)
+        spider.max_urls = settings.getint(
+            "BROADSHEET_SITEMAP_MAX_URLS", MAX_SITEMAP_URLS
+        )
+        spider.budget = settings.getfloat("BROADSHEET_SOURCE_BUDGET", 0)
+        for handler, signal in (
+            (spider.dropped, signals.request_dropped),
+            (spider.idle, signals.spider_idle),
+            (spider.top_up, signals.response_received),
+            (spider.opened, signals.spider_opened),
+            (spider.closed_budget, signals.spider_closed),
+        ):
+            crawler.signals.connect(handler, signal=signal)
         return spider
 
     # -- entry points ---------------------------------------------------------
@@ -121,8 +151,7 @@ class NewsSpider(Spider):
         if not self.source.allows(host):
             self.count("offsite")
             return None
-        pattern = self.source.article_pattern
-        if pattern and not re.search(pattern, link.url):
+        if self.article_re is not None and not self.article_re.search(link.url):
             self.count("not-article-url")
             return None
         return Request(
@@ -137,12 +166,82 @@ class NewsSpider(Spider):
         )
 
     def articles(self, links: Iterable[Link], listing: Response) -> Iterator[Request]:
-        """Requests for the links of a listing that the source wants."""
+        """The first requests for the links of a listing that the source wants; the
+        rest wait in the backlog until Scrapy has room for them."""
         listings = led_through(listing)
-        for link in links:
-            request = self.article(link, listings)
-            if request:
-                yield request
+        self.backlog.append(
+            request
+            for link in links
+            if (request := self.article(link, listings)) is not None
+        )
+        yield from self.take(BATCH)
+
+    def take(self, count: int) -> Iterator[Request]:
+        """Up to ``count`` requests from the backlog, never past BROADSHEET_LIMIT."""
+        while self.backlog and count > 0:
+            if self.limit and self.fed - self.settled >= self.limit:
+                return
+            request = next(self.backlog[0], None)
+            if request is None:
+                self.backlog.popleft()
+                continue
+            self.fed += 1
+            count -= 1
+            yield request
+
+    # -- flow: the backlog, the budget ------------------------------------------
+
+    def top_up(self) -> None:
+        """More article requests when the scheduler runs low (on each response)."""
+        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        if not self.backlog or scheduler is None or len(scheduler) >= BATCH:
+            return
+        for request in self.take(BATCH):
+            self.crawler.engine.crawl(request)
+
+    def idle(self) -> None:
+        """Nothing left to fetch: take from the backlog, or stop at the limit."""
+        requests = list(self.take(BATCH))
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
+        if self.backlog:  # every request settled and the limit reached
+            self.count("bound/limit")
+            self.backlog.clear()
+
+    def opened(self) -> None:
+        if self.budget > 0:
+            from twisted.internet import reactor  # the one Scrapy installed
+
+            self.budget_call = reactor.callLater(self.budget, self.out_of_time)
+
+    def out_of_time(self) -> None:
+        self.budget_call = None
+        self.count("bound/time-budget")
+        self.logger.warning(
+            "%s: stopped at its time budget of %.0f s", self.source.name, self.budget
+        )
+        self.backlog.clear()
+        self.drop_queued_downloads("time-budget")
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="time-budget"))
+
+    def drop_queued_downloads(self, reason: str) -> None:
+        """Give up the requests waiting in the downloader for a free connection:
+        closing waits for them otherwise, up to a download timeout each. The ones
+        on the wire finish (or time out)."""
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        for slot in getattr(downloader, "slots", {}).values():
+            queue = getattr(slot, "queue", None)  # Scrapy's downloader slot, if so
+            while queue:
+                request, waiting = queue.popleft()
+                request.meta["broadsheet_skipped"] = reason
+                waiting.errback(Failure(IgnoreRequest(f"skipped ({reason})")))
+
+    def closed_budget(self) -> None:
+        if self.budget_call is not None and self.budget_call.active():
+            self.budget_call.cancel()
+        self.budget_call = None
 
     # -- callbacks ------------------------------------------------------------
 
@@ -154,32 +253,81 @@ class NewsSpider(Spider):
             return
         self.count("listings")
         try:
-            if is_sitemap(response.body):
-                yield from self.parse_sitemap(response)
+            body = gunzip(response.body, partial=True)  # what fits is read
+            if is_sitemap(body):
+                yield from self.parse_sitemap(response, body)
             else:
-                links = parse_feed(response.body, response.url)
+                links, skipped = read_feed(body, response.url)
                 self.count("links", len(links))
+                self.count("bad-entries", skipped)
                 yield from self.articles(links, response)
         except FeedError as error:
             self.count("unreadable-listing")
+            self.unfinished_listings.add(listing_key(response.request))
             self.logger.warning(
                 "%s: unreadable feed or sitemap: %s", response.url, error
             )
 
-    def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        sitemap = read_sitemap(response.body, response.url)
-        fresh = [link for link in sitemap.links if self.fresh(link)]
-        self.count("stale-sitemap-links", len(sitemap.links) - len(fresh))
-        if sitemap.kind == "index":
-            listings = led_through(response)
-            for link in fresh:
-                if self.source.allows(urlsplit(link.url).hostname or ""):
-                    yield self.listing(
-                        link.url, "sitemap", broadsheet_listings=listings
-                    )
-            return
-        self.count("links", len(fresh))
-        yield from self.articles(fresh, response)
+    def parse_sitemap(self, response: Response, body: bytes) -> Iterator[Request]:
+        reader = SitemapReader(body, response.url, self.max_urls)
+        if reader.kind == "index":
+            yield from self.child_sitemaps(reader, response)
+        else:
+            yield from self.articles(self.sitemap_links(reader, response), response)
+
+    def sitemap_links(
+        self, reader: SitemapReader, response: Response
+    ) -> Iterator[Link]:
+        """A sitemap's fresh links as they are read; counts what it skipped."""
+        for link in reader:
+            if self.fresh(link):
+                self.count("links")
+                yield link
+            else:
+                self.count("stale-sitemap-links")
+        self.sitemap_read(reader, response)
+
+    def child_sitemaps(
+        self, reader: SitemapReader, response: Response
+    ) -> Iterator[Request]:
+        """The fresh child sitemaps of an index, within the depth and count caps."""
+        depth = response.meta.get("broadsheet_depth", 0) + 1
+        listings = led_through(response)
+        for link in reader:
+            if not self.fresh(link):
+                self.count("stale-sitemap-links")
+            elif not self.source.allows(urlsplit(link.url).hostname or ""):
+                self.count("offsite")
+            elif depth > self.max_depth:
+                self.count("bound/sitemap-depth")
+                break
+            elif self.sitemaps >= self.max_sitemaps:
+                self.count("bound/sitemaps")
+                break
+            else:
+                self.sitemaps += 1
+                yield self.listing(
+                    link.url,
+                    "sitemap",
+                    broadsheet_listings=listings,
+                    broadsheet_depth=depth,
+                )
+        self.sitemap_read(reader, response)
+
+    def sitemap_read(self, reader: SitemapReader, response: Response) -> None:
+        """Count what reading a sitemap skipped, and whether it stopped early."""
+        self.count("bad-entries", reader.skipped)
+        if reader.truncated:
+            self.count("bound/sitemap-urls")
+            self.logger.warning(
+                "%s: more than %d entries, the rest is not read",
+                response.url,
+                reader.max_urls,
+            )
+        if reader.error:
+            self.count("unreadable-listing")
+            self.unfinished_listings.add(listing_key(response.request))
+            self.logger.warning("%s: %s", response.url, reader.error)
 
     def parse_section(self, response: Response) -> Iterator[Request]:
         """A section page: its links that match the section's article pattern."""
@@ -188,7 +336,7 @@ class NewsSpider(Spider):
             self.count("not-modified")
             return
         self.count("listings")
-        pattern = re.compile(response.meta["pattern"])
+        pattern = compile_pattern(response.meta["pattern"])
         links: dict[str, Link] = {}
         for href in response.css("a::attr(href)").getall():
             url = response.urljoin(href.strip()).split("#")[0]
@@ -220,6 +368,8 @@ class NewsSpider(Spider):
         """Count a request that produced no usable response, in one log line."""
         request = failure.request
         if request.meta.get("broadsheet_skipped"):
+            # stored already, a variant of a story asked for, dropped for good lately
+            self.settled += request.meta.get("broadsheet_skipped") != "limit"
             return  # an incremental or --limit skip, counted where it was decided
         reason = failure_reason(failure)
         self.count(f"failed/{reason}")
@@ -227,11 +377,9 @@ class NewsSpider(Spider):
             self.unfinished_listings.update(request.meta.get("broadsheet_listings", ()))
         if reason.startswith("http-"):
             self.answered = True
-        message = (
-            f"HTTP {reason[5:]}"
-            if reason.startswith("http-")
-            else failure.getErrorMessage()
-        )
+        message = reason if reason.startswith("http-") else failure.getErrorMessage()
+        if reason == "too-large":
+            message = f"larger than {self.settings.getint('DOWNLOAD_MAXSIZE')} bytes"
         # counted in the run's summary line; one log line each with -v
         self.logger.info("%s %s: %s", request.method, request.url, message)
         if request.meta.get("broadsheet") != "article" and reason in NETWORK_FAILURES:
@@ -246,6 +394,8 @@ class NewsSpider(Spider):
     def dropped(self, request: Request) -> None:
         """A request the scheduler refused as already seen: counts redirect loops."""
         chain = request.meta.get("redirect_urls") or []
+        if request.meta.get("broadsheet") == "article" and not chain:
+            self.settled += 1  # listed twice: fetched once already
         if request.meta.get("broadsheet") == "article" and request.url in chain:
             self.count("failed/redirect-loop")
             self.logger.info("GET %s: redirect loop", chain[0])
@@ -276,16 +426,6 @@ def led_through(response: Response) -> tuple[str, ...]:
     )
 
 
-def may_pass(reason: str) -> bool:
-    """Whether a failure might not happen again: a timeout, a 5xx, a 429 may pass; a
-    404, a robots.txt refusal or a redirect loop will not."""
-    if reason in LASTING_FAILURES:
-        return False
-    if reason.startswith("http-4"):
-        return reason in {"http-408", "http-429"}
-    return True
-
-
 def seen_urls(response: Response) -> tuple[str, ...]:
     """The URLs requested on the way to ``response`` (redirects), without its own."""
     chain = [*response.meta.get("redirect_urls", ()), response.request.url]
@@ -294,29 +434,3 @@ def seen_urls(response: Response) -> tuple[str, ...]:
         if url != response.url and url not in urls:
             urls.append(url)
     return tuple(urls)
-
-
-def failure_reason(failure: Failure) -> str:
-    """A short stable slug for a failed request: http-404, timeout, dns, robots ..."""
-    error = failure.value
-    if isinstance(error, HttpError):
-        return f"http-{error.response.status}"
-    if isinstance(error, IgnoreRequest):
-        message = str(error).lower()
-        if "robots" in message:
-            return "robots"
-        if "redirect" in message:
-            return "redirect-loop"
-        return "ignored"
-    for kind, slug in (
-        ((CannotResolveHostError, DNSLookupError), "dns"),
-        ((DownloadConnectionRefusedError, ConnectionRefusedError), "refused"),
-        (DownloadTimeoutError, "timeout"),
-        (NoRouteError, "no-route"),
-        (TCPTimedOutError, "tcp-timeout"),
-        (TimeoutError, "timeout"),
-        (ConnectError, "connect"),
-    ):
-        if isinstance(error, kind):
-            return slug
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", type(error).__name__).lower()

@@ -149,7 +149,7 @@ def test_crawl_row_counts_outcomes_drops_and_errors(first: dict) -> None:
     assert dropped["binary"] == 1
     assert dropped["robots-disallowed"] == 1
     errors = json.loads(row["http_errors"])
-    assert errors == {"404": 1, "redirect-loop": 1, "timeout": 1}
+    assert errors == {"http-404": 1, "redirect-loop": 1, "timeout": 1}
     assert row["pages"] >= len(ARTICLES)
 
 
@@ -415,7 +415,9 @@ def test_site_refusing_the_crawler_is_reported_failing(tmp_path: Path) -> None:
     assert "refuses this crawler" in result.stderr
     rows = crawls(tmp_path / "output")
     assert [r["status"] for r in rows] == ["failing", "failing"]
-    assert json.loads(rows[0]["http_errors"])["403"] == 4  # 2 feeds, index, section
+    assert (
+        json.loads(rows[0]["http_errors"])["http-403"] == 4
+    )  # 2 feeds, index, section
 
 
 def test_scrapy_crawl_news_works_from_the_repo_root(

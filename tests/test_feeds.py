@@ -12,11 +12,13 @@ import pytest
 
 from pipeline.crawl.listings import (
     FeedError,
+    SitemapReader,
     gunzip,
     is_sitemap,
     iso_date,
     parse_feed,
     parse_sitemap,
+    read_feed,
     root_name,
 )
 from pipeline.items import Hints
@@ -181,3 +183,114 @@ def test_unreadable_bodies_raise_feed_error() -> None:
 )
 def test_iso_date(raw: str, iso: str | None) -> None:
     assert iso_date(raw) == iso
+
+
+# -- one bad entry costs that entry, never its listing ---------------------------
+
+NEWS_NS = (
+    'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+    'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"'
+)
+
+
+def news_entry(n: int, inside: str = "") -> str:
+    return (
+        f"<url><loc>{BASE}/news/story-{n}.html</loc>{inside}<news:news>"
+        f"<news:title>Story {n}{inside}</news:title>"
+        "<news:publication_date>2025-05-18T20:15:00+05:30</news:publication_date>"
+        "<news:language>en</news:language></news:news></url>"
+    )
+
+
+@pytest.mark.parametrize(
+    "quirk",
+    ["<!-- edited by hand -->", "<?editor note?>", "&nbsp;", "&undefined;"],
+)
+def test_a_comment_pi_or_entity_inside_an_entry_costs_nothing(quirk: str) -> None:
+    entries = "".join(news_entry(n, quirk if n == 7 else "") for n in range(40))
+    body = f'<?xml version="1.0"?><urlset {NEWS_NS}>{entries}</urlset>'.encode()
+    links = parse_sitemap(body, BASE).links
+    assert [link.url for link in links] == [
+        f"{BASE}/news/story-{n}.html" for n in range(40)
+    ]
+    assert links[7].hints.title == "Story 7"
+    assert links[7].hints.lang == "en"
+
+
+def test_bad_urls_and_dates_are_skipped_and_counted() -> None:
+    entries = news_entry(1) + (
+        "<url><loc>http://[::1</loc></url>"
+        "<url><loc>http://example.org:99999/x</loc></url>"
+        "<url><loc>javascript:alert(1)</loc></url>"
+        f"<url><loc>{BASE}/news/odd-date.html</loc><lastmod>9999999-99</lastmod></url>"
+        "<url><nothing/></url>"
+    )
+    body = f"<urlset {NEWS_NS}>{entries}</urlset>".encode()
+    reader = SitemapReader(body, BASE)
+    links = list(reader)
+    assert [link.url for link in links] == [
+        f"{BASE}/news/story-1.html",
+        f"{BASE}/news/odd-date.html",
+    ]
+    assert links[1].lastmod is None
+    assert reader.skipped == 4
+    assert reader.error is None
+
+
+def test_a_sitemap_cut_short_gives_the_entries_before_the_break() -> None:
+    entries = "".join(news_entry(n) for n in range(30))
+    body = f"<urlset {NEWS_NS}>{entries}</urlset>".encode()
+    links = parse_sitemap(body[: len(body) // 2], BASE).links
+    assert 10 <= len(links) < 30
+
+
+def test_a_sitemap_is_read_up_to_the_protocol_limit_and_says_so() -> None:
+    entries = "".join(f"<url><loc>{BASE}/a/{n}</loc></url>" for n in range(120))
+    body = f"<urlset {NEWS_NS}>{entries}</urlset>".encode()
+    reader = SitemapReader(body, BASE, max_urls=100)
+    assert len(list(reader)) == 100
+    assert reader.truncated
+    whole = SitemapReader(body, BASE)
+    assert len(list(whole)) == 120
+    assert not whole.truncated
+
+
+def test_json_feed_items_of_the_wrong_types_are_skipped_and_counted() -> None:
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "language": 5,
+        "items": [
+            {"url": 5},
+            {"url": ["/x"], "external_url": f"{BASE}/news/external.html"},
+            {"url": "/news/a.html", "language": 3, "tags": "abc", "title": 7},
+            {"url": "/news/b.html", "date_published": 20250101, "tags": [1, "ok"]},
+            "not an item",
+            {"url": "http://[::1"},
+        ],
+    }
+    links, skipped = read_feed(json.dumps(feed).encode(), BASE + "/feed.json")
+    assert [link.url for link in links] == [
+        f"{BASE}/news/external.html",
+        f"{BASE}/news/a.html",
+        f"{BASE}/news/b.html",
+    ]
+    assert links[1].hints == Hints()
+    assert links[2].hints.keywords == ("ok",)
+    assert skipped == 3
+
+
+def test_a_deeply_nested_json_feed_is_one_feed_error() -> None:
+    body = b'{"items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(FeedError, match="nested too deeply"):
+        read_feed(body, BASE)
+
+
+def test_a_sitemap_larger_than_the_unzip_limit_gives_the_entries_that_fit() -> None:
+    entries = "".join(f"<url><loc>{BASE}/a/{n}</loc></url>" for n in range(1000))
+    body = gzip.compress(f"<urlset>{entries}</urlset>".encode())
+    with pytest.raises(FeedError, match="once unzipped"):
+        gunzip(body, limit=20_000)
+    reader = SitemapReader(gunzip(body, limit=20_000, partial=True), BASE)
+    links = list(reader)
+    assert 400 < len(links) < 1000
+    assert reader.error is not None  # so the listing is read in full next time

@@ -81,3 +81,16 @@ def test_write_atomic_cleans_up_when_writing_fails(tmp_path):
     with pytest.raises(UnicodeEncodeError):
         write_atomic(target, "lone surrogate \udc80")
     assert list(Path(tmp_path).iterdir()) == []
+
+
+def test_resolve_inside_keeps_a_symlinked_folder_as_laid_out(tmp_path):
+    elsewhere = tmp_path / "other-disk" / "ledger"
+    elsewhere.mkdir(parents=True)
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "ledger").symlink_to(elsewhere, target_is_directory=True)
+    target = resolve_inside(content, "ledger/2025/05/story.md")
+    assert target == content.resolve() / "ledger/2025/05/story.md"
+    for escape in ("/etc/passwd", "ledger/../../x.md", "..", "."):
+        with pytest.raises(ValueError, match="leaves"):
+            resolve_inside(content, escape)

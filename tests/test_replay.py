@@ -192,7 +192,7 @@ def test_warc_replays_to_the_same_articles(tmp_path):
     assert (
         "7 pages; 5 new" in result.output
     )  # a source without domains takes every host
-    assert "HTTP 404 x1" in result.output
+    assert "failed http-404 x1" in result.output
 
     def articles(output):
         return (

@@ -4,22 +4,32 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 from scrapy import Request
-from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
 from scrapy.http import HtmlResponse, Response, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
-from twisted.internet.error import DNSLookupError
+from twisted.internet.error import (
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+)
 from twisted.python.failure import Failure
 
+from pipeline.crawl.listings import Link
 from pipeline.crawl.middlewares import retry_after
 from pipeline.items import Hints, Page
-from pipeline.sources import SourceError
+from pipeline.sources import SourceError, load_sources
 from spiders.news import NewsSpider, failure_reason, may_pass, seen_urls
 
 SITE = Path(__file__).parent / "site"
@@ -158,6 +168,22 @@ def test_unreadable_listing_is_counted_not_raised(sources: Path) -> None:
     response = xml_response(f"{BASE}/feeds/rss.xml", b"\x1f\x8bnot really gzip")
     assert list(spider.parse_listing(response)) == []
     assert stat(spider, "unreadable-listing") == 1
+    # never remembered as read: its validators are not kept, the next run reads it
+    assert spider.unfinished_listings == {f"{BASE}/feeds/rss.xml"}
+
+
+def test_a_sitemap_broken_midway_gives_its_links_and_is_read_again_next_run(
+    sources: Path,
+) -> None:
+    spider = make_spider(sources, BROADSHEET_SITEMAP_MAX_AGE=0)
+    entries = "".join(
+        f"<url><loc>{BASE}/news/story-{n}.html</loc></url>" for n in range(20)
+    )
+    body = f"<urlset>{entries}</urlset>".encode()[:-40]
+    url = f"{BASE}/sitemaps/broken.xml"
+    requests = list(spider.parse_listing(xml_response(url, body, kind="sitemap")))
+    assert len(requests) >= 18
+    assert spider.unfinished_listings == {url}
 
 
 def test_gzipped_news_sitemap_gives_article_requests_with_news_hints(
@@ -271,6 +297,17 @@ def test_failure_reasons_are_short_slugs() -> None:
         == "redirect-loop"
     )
     assert failure_reason(failure(DownloadTimeoutError("took longer"))) == "timeout"
+    assert failure_reason(failure(TCPTimedOutError())) == "connection-timeout"
+    assert failure_reason(failure(DNSLookupError("no such host"))) == "dns"
+    assert failure_reason(failure(ConnectionRefusedError())) == "connection-refused"
+    too_big = DownloadCancelledError(
+        "Received 20000000 bytes which is larger than download max size (16777216)"
+    )
+    assert failure_reason(failure(too_big)) == "too-large"
+    moved = HtmlResponse(url=url, status=301, body=b"", request=Request(url))
+    assert failure_reason(failure(HttpError(moved, "Ignoring"))) == (
+        "redirect-not-followed"
+    )
     assert failure_reason(failure(ValueError("odd"))) == "value-error"
 
 
@@ -352,3 +389,37 @@ def test_articles_of_a_child_sitemap_name_the_index_too(sources: Path) -> None:
     response = Response(url=url, body=body, request=child)
     article = next(iter(spider.parse_listing(response)))
     assert article.meta["broadsheet_listings"] == (f"{BASE}/sitemap-index.xml", url)
+
+
+def test_a_backtracking_pattern_cannot_freeze_the_crawl(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        f'[[source]]\nname = "greedy"\ndomains = ["127.0.0.1"]\n'
+        f'feeds = ["{BASE}/feed.xml"]\narticle_pattern = "(a+)+$"\n'
+        f'sections = [{{ url = "{BASE}/s.html", pattern = "/news/([a-z0-9]+-?)+\\\\.html$" }}]\n'
+    )
+    spider = make_spider(path, name="greedy")
+    started = time.monotonic()
+    long_link = Link(f"{BASE}/" + "a" * 50_000 + "!")
+    assert spider.article(long_link) is None
+    slug = "-".join(["word"] * 2_000) + "!"
+    section = HtmlResponse(
+        url=f"{BASE}/s.html",
+        body=f'<a href="/news/{slug}.html">x</a><a href="/news/a-b.html">y</a>'.encode(),
+        request=Request(
+            f"{BASE}/s.html", meta={"pattern": spider.source.sections[0].pattern}
+        ),
+    )
+    spider.article_re = None
+    assert [r.url for r in spider.parse_section(section)] == [f"{BASE}/news/a-b.html"]
+    assert time.monotonic() - started < 2
+
+
+def test_a_pattern_re2_refuses_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        '[[source]]\nname = "look"\ndomains = ["x.org"]\nfeeds = ["http://x.org/f"]\n'
+        'article_pattern = "(?<!amp)/news/"\n'
+    )
+    with pytest.raises(SourceError, match="look-around and back-references"):
+        load_sources(path)

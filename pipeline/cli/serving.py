@@ -65,10 +65,13 @@ def stats(output_dir: Path, as_json: bool) -> None:
     import json
 
     from pipeline.serve.datasette import ServeError, collect_stats, print_stats
+    from pipeline.store.schema import SchemaError, check_database
+    from pipeline.store.writer import DB_NAME
 
     try:
+        check_database(output_dir / DB_NAME)
         figures = collect_stats(output_dir)
-    except ServeError as error:
+    except (ServeError, SchemaError) as error:
         raise click.ClickException(str(error)) from None
     if as_json:
         click.echo(json.dumps(figures, indent=2, ensure_ascii=False))

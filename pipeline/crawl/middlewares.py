@@ -15,9 +15,11 @@
   server's Retry-After when it gives one, else an exponential backoff.
 * :class:`QuietLogs` keeps Scrapy's log to one line per failure.
 
-"Stored" means stored before this run started: the middlewares read a snapshot of
-the database (one read transaction held for the run). The variants skipped in this
-run are reported (the :data:`VARIANT` signal) and recorded as URLs of the story.
+"Stored" means stored before this run started: the middlewares remember where the
+``urls`` table ended when the run started and ignore rows added after. The variants
+skipped in this run are reported (the :data:`VARIANT` signal) and recorded as URLs of
+the story. No read transaction outlives a query: the writer's checkpoints keep the
+WAL small during the whole crawl.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import sqlite3
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -41,8 +44,7 @@ from twisted.internet.task import deferLater
 from pipeline.crawl.listings import listing_key
 from pipeline.output import database_path
 from pipeline.store import drops
-from pipeline.store.dedup import stored_article_id
-from pipeline.urls import canonical_url
+from pipeline.urls import canonical_url, url_variants
 
 logger = logging.getLogger(__name__)
 LISTINGS = {"feed", "sitemap", "section"}
@@ -61,33 +63,40 @@ def output_database(settings: BaseSettings) -> Path:
 
 
 class Snapshot:
-    """Read-only view of the database as it was when the run started."""
+    """Read-only view of the database as it was when the run started.
+
+    Rows of ``urls`` are only ever appended (rowids grow), so "stored before the run"
+    is "rowid at most the largest one when the run started". Each query is its own
+    short read transaction.
+    """
 
     def __init__(self, path: Path) -> None:
         self.conn: sqlite3.Connection | None = None
+        self.horizon = 0  # the largest rowid of urls when the run started
         if not path.exists():
             return
         self.conn = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
         )
-        self.conn.execute("BEGIN")  # the first read pins the snapshot
-        self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        row = self._one("SELECT max(rowid) FROM urls", [])
+        self.horizon = (row[0] if row else None) or 0
 
-    def _one(self, sql: str, params: list[str]) -> tuple | None:
+    def _one(self, sql: str, params: list[Any]) -> tuple | None:
         if self.conn is None:
             return None
         try:
-            return self.conn.execute(sql, params).fetchone()
+            rows = self.conn.execute(sql, params).fetchall()  # the read ends here
         except sqlite3.OperationalError:  # a database without broadsheet's tables yet
             return None
+        return rows[0] if rows else None
 
     def known(self, url: str) -> bool:
-        if self.conn is None:
+        if not self.horizon:
             return False
-        try:
-            return stored_article_id(self.conn, url) is not None
-        except sqlite3.OperationalError:  # a database without broadsheet's tables yet
-            return False
+        variants = sorted(url_variants(url) | {url})
+        marks = ",".join("?" * len(variants))
+        sql = f"SELECT 1 FROM urls WHERE url IN ({marks}) AND rowid <= ? LIMIT 1"
+        return self._one(sql, [*variants, self.horizon]) is not None
 
     def dropped(self, url: str, days: float) -> str | None:
         """The lasting reason ``url`` was dropped for lately, if it is not to be asked again."""
@@ -229,8 +238,10 @@ class ConditionalListings:
         (--limit reached, interrupted) must see the same feed entries again, and so
         must a listing whose articles did not all arrive."""
         self.snapshot.close()
-        cut_short = reason != "finished" or self.stats.get_value(
-            "broadsheet/skipped/limit"
+        cut_short = (
+            reason != "finished"
+            or self.stats.get_value("broadsheet/skipped/limit")
+            or self.stats.get_value("broadsheet/bound/limit")
         )
         if cut_short or not self.pending:
             return

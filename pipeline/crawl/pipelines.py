@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -28,6 +29,7 @@ from scrapy.exceptions import DropItem
 from scrapy.http import Request, Response
 from scrapy.logformatter import LogFormatter as ScrapyLogFormatter
 from scrapy.logformatter import LogFormatterResult
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from pipeline.crawl.middlewares import DROPPED, LISTINGS_CHECKED, VARIANT
@@ -41,6 +43,7 @@ from pipeline.store import writer as store_module
 from pipeline.store.drops import DropLog
 from pipeline.store.layouts import open_store
 from pipeline.store.lock import output_lock
+from pipeline.store.writer import StoreError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -177,14 +180,30 @@ class Store:
         return stack.enter_context(open_store(self.output, layout and Path(layout)))
 
     def process_item(self, item: Extracted) -> Article:
-        outcome = self.store.add(item.doc, item.fingerprint)
         article = item.doc.article
-        self.drops.stored(article.url, article.fetched_url)
+        if self.crawler.stats.get_value("broadsheet/write-error"):
+            raise DropItem(f"not stored: {article.url}", log_level="DEBUG")
+        try:
+            outcome = self.store.add(item.doc, item.fingerprint)
+            self.drops.stored(article.url, article.fetched_url)
+        except (StoreError, sqlite3.OperationalError) as error:
+            self.write_failed(error)
+            raise DropItem(f"not stored: {article.url}", log_level="DEBUG") from None
         self.crawler.stats.inc_value(f"broadsheet/outcome/{outcome.kind}")
         if outcome.kind in QUIET_OUTCOMES:
             raise DropItem(f"{outcome.kind}: {article.url}", log_level="INFO")
         log.info("%s: %s", outcome.kind, article.url)
         return article
+
+    def write_failed(self, error: Exception) -> None:
+        """Stop this source's crawl: nothing more is fetched that could not be kept."""
+        message = str(error)
+        if not isinstance(error, StoreError):  # the drop log's own write
+            message = f"cannot write to {self.output / store_module.DB_NAME}: {error}"
+        log.error("%s", message)
+        self.crawler.stats.set_value("broadsheet/write-error", message)
+        engine = self.crawler.engine
+        deferred_from_coro(engine.close_spider_async(reason="write-failed"))
 
     def redirected(self, request: Request) -> None:
         """A redirect to an article this run already requested, refused as seen: the
@@ -223,16 +242,24 @@ class Store:
         """The run's row in ``crawls``, its printed summary, and the store released."""
         if self.store is None:
             return
-        self.drops.flush()
-        for url, chain in self.redirects:
-            self.store.add_aliases(url, chain)
+        stats = self.crawler.stats
+        try:
+            self.drops.flush()
+            for url, chain in self.redirects:
+                self.store.add_aliases(url, chain)
+        except (StoreError, sqlite3.OperationalError) as error:
+            if not stats.get_value("broadsheet/write-error"):
+                self.write_failed(error)
+            reason = "write-failed"
         self.redirects.clear()
         name = getattr(getattr(spider, "source", None), "name", spider.name)
-        stats = self.crawler.stats
         run = run_stats(name, stats.get_stats(), reason, self.command, self.started)
-        self.store.record_crawl(run.as_row(self.run_id))
         stats.set_value("broadsheet/status", "failing" if run.failing else "ok")
         stats.set_value("broadsheet/message", run.message)
+        try:
+            self.store.record_crawl(run.as_row(self.run_id))
+        except (StoreError, sqlite3.Error) as error:
+            log.error("%s: the run could not be recorded in crawls: %s", name, error)
         print_summary([run], console=summary_console())
         STORES.release(self.key)
         self.store = None
@@ -254,6 +281,17 @@ class LogFormatter(ScrapyLogFormatter):
             "msg": "dropped %(exception)s",
             "args": {"exception": exception},
         }
+
+    def item_error(
+        self,
+        item: Any,
+        exception: BaseException,
+        response: Response | None,
+        spider: Spider,
+    ) -> LogFormatterResult:
+        result = super().item_error(item, exception, response, spider)
+        url = getattr(item, "url", "")
+        return {**result, "msg": "error processing %(url)s", "args": {"url": url}}
 
     def scraped(
         self, item: Any, response: Response | Failure | None, spider: Spider

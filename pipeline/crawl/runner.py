@@ -28,6 +28,8 @@ from pipeline.errors import BroadsheetError
 from pipeline.runstats import utc_now
 from pipeline.sources import Source, load_sources, select
 from pipeline.store.lock import output_lock
+from pipeline.store.schema import SchemaError, check_database
+from pipeline.store.writer import DB_NAME
 
 __all__ = ["NO_LISTING", "CrawlRun", "run_stats", "verdict"]
 
@@ -132,6 +134,11 @@ def crawl(sources: list[Source], settings: Settings) -> dict[str, tuple[str, str
     """Crawl ``sources`` side by side; ``{source: (status, message)}`` once all finished."""
     from spiders.news import NewsSpider
 
+    database = Path(settings.get("BROADSHEET_OUTPUT") or "output") / DB_NAME
+    try:
+        check_database(database)  # one line now, not a traceback per crawler
+    except SchemaError as error:
+        raise CrawlError(str(error)) from None
     process = CrawlerProcess(settings)
     crawlers: dict[str, Crawler] = {}
     for source in sources:

@@ -13,7 +13,17 @@ from typing import Any
 
 from pipeline.runstats import RunStats
 
-NETWORK = {"dns", "refused", "no-route", "connect", "tcp-timeout"}
+NETWORK = {
+    "dns",
+    "connection-refused",
+    "connection-timeout",
+    "no-route",
+    "connection-failed",
+}
+# Close reasons of a run that ended normally, or at one of its bounds.
+FINISHED = {"finished", "closespider_itemcount", "time-budget"}
+# Failures that are drops of the page rather than errors (their drop reason).
+FAILED_AS_DROPPED = {"robots": "robots-disallowed", "too-large": "too-large"}
 
 
 @dataclass
@@ -45,11 +55,11 @@ def run_stats(
         ):
             if key.startswith(prefix):
                 add[key[len(prefix) :]] = value
-    for reason_slug, value in failed.items():
-        if reason_slug == "robots":
-            run.dropped["robots-disallowed"] += value
+    for label, value in failed.items():
+        if label in FAILED_AS_DROPPED:
+            run.dropped[FAILED_AS_DROPPED[label]] += value
         else:
-            run.http_errors[reason_slug.removeprefix("http-")] += value
+            run.http_errors[label] += value
     robots = {
         key.rsplit("/", 1)[1]: value
         for key, value in stats.items()
@@ -57,9 +67,24 @@ def run_stats(
     }
     for status, value in robots.items():
         if status not in ("200", "404") and int(status) >= 400:
-            run.http_errors[f"robots.txt {status}"] += value
+            run.http_errors[f"robots.txt-http-{status}"] += value
     run.broken, run.message = verdict(run, stats, reason, failed, robots)
+    reached = bounds(stats)
+    if reached:
+        note = f"bounds reached: {reached}"
+        run.message = f"{run.message}; {note}" if run.message else note
     return run
+
+
+def bounds(stats: dict[str, Any]) -> str:
+    """The bounds a run reached, e.g. "time-budget, sitemap-urls x2"; "" for none."""
+    prefix = "broadsheet/bound/"
+    reached = sorted(
+        (key[len(prefix) :], value)
+        for key, value in stats.items()
+        if key.startswith(prefix)
+    )
+    return ", ".join(name if n == 1 else f"{name} x{n}" for name, n in reached)
 
 
 NO_LISTING = "no feed or sitemap could be read"
@@ -81,7 +106,9 @@ def verdict(
     errors = ", ".join(f"{k} x{v}" for k, v in sorted(run.http_errors.items()))
     if reason.startswith("unreachable"):
         return True, f"{reason} (no network, or the host is down)"
-    if reason not in ("finished", "closespider_itemcount"):
+    if reason == "write-failed":
+        return True, f"stopped: {stats.get('broadsheet/write-error') or reason}"
+    if reason not in FINISHED:
         return True, f"stopped early ({reason})"
     if listings == 0 and unchanged == 0:
         if all(s.startswith("http-4") for s in failed) and (

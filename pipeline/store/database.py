@@ -18,7 +18,7 @@ from pipeline.errors import BroadsheetError
 from pipeline.items import Article
 from pipeline.normalize.stage import Normalized
 from pipeline.sources import Source
-from pipeline.store.schema import SchemaError, check_version, migrate
+from pipeline.store.schema import SchemaError, check_database, check_version, migrate
 
 
 class StoreError(BroadsheetError):
@@ -43,6 +43,10 @@ VERSION_FIELDS = ("title", "date", "summary", "body_md", "text", "content_hash")
 
 def open_database(path: Path) -> Database:
     """Open (creating) the SQLite file with broadsheet's pragmas, migrated."""
+    try:
+        check_database(path)  # a damaged file is refused before anything writes to it
+    except SchemaError as error:
+        raise StoreError(str(error)) from None
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None)
     except sqlite3.DatabaseError as error:

@@ -53,11 +53,15 @@ def relative_path(source: str, date: str, slug: str, suffix: str = "") -> str:
 
 
 def resolve_inside(root: Path, relative: str) -> Path:
-    """``root / relative``, refusing anything that would land outside ``root``."""
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root.resolve()):
+    """``root / relative``, refusing anything that would land outside ``root``.
+
+    Judged on the path itself, without following links: a folder under ``root``
+    that its owner made a symbolic link (to another disk, say) stays usable.
+    """
+    normal = os.path.normpath(relative)
+    if os.path.isabs(normal) or normal in (".", "..") or normal.startswith("../"):
         raise ValueError(f"path {relative!r} leaves {root}")
-    return target
+    return root.resolve() / normal
 
 
 def temp_name(path: Path) -> Path:

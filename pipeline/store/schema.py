@@ -4,12 +4,17 @@
 migration above the database's version, each in its own transaction, so that a
 database made by an older release upgrades in place. A database whose version is
 newer than this release knows is refused with :class:`SchemaError` and left untouched.
+:func:`check_database` refuses, before anything opens it for writing, a file that is
+no SQLite database (truncated, overwritten), newer than this release, or corrupt
+(``PRAGMA quick_check``), only reading it.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 
 from sqlite_utils import Database
 
@@ -215,3 +220,61 @@ def migrate(db: Database, upto: int = SCHEMA_VERSION) -> int:
             MIGRATIONS[version - 1](db)
             db.execute(f"PRAGMA user_version = {version}")
     return before
+
+
+RECOVER = (
+    "restore it from a backup, or move it aside and replay the saved pages "
+    "(WARC or folders) into a new one"
+)
+_checked: dict[Path, tuple[int, int]] = {}  # path -> (size, mtime) found sound
+
+
+def check_database(path: Path) -> None:
+    """SchemaError, in one line, when the file at ``path`` cannot be used safely.
+
+    The file is only read, and left byte for byte as it was. A missing or empty
+    file is fine (it is about to be created); a file found sound is not checked again
+    in this process until it changes.
+    """
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return
+    key, seen = path.resolve(), (stat.st_size, stat.st_mtime_ns)
+    if stat.st_size == 0 or _checked.get(key) == seen:
+        return
+    try:
+        # Not mode=ro: a read-only last connection leaves -wal and -shm files behind.
+        with closing(sqlite3.connect(key, isolation_level=None)) as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise SchemaError(
+                    f"{path}: database schema version {version} is newer than this "
+                    f"broadsheet understands ({SCHEMA_VERSION}): upgrade broadsheet "
+                    "to use it"
+                )
+            quick_check(conn)
+    except sqlite3.DatabaseError as error:
+        if str(error) == "file is not a database":  # not a damaged database: no hint
+            raise SchemaError(f"cannot use database {path}: {error}") from None
+        reason = f"it is damaged ({error}); {RECOVER}"
+        raise SchemaError(f"cannot use database {path}: {reason}") from None
+    except DamagedError as error:
+        raise SchemaError(f"cannot use database {path}: {error}") from None
+    _checked[key] = seen
+
+
+class DamagedError(SchemaError):
+    """SQLite's own check found the database damaged."""
+
+
+def quick_check(conn: sqlite3.Connection) -> None:
+    """DamagedError when ``PRAGMA quick_check`` finds ``conn``'s database damaged."""
+    try:
+        problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+    except sqlite3.DatabaseError as error:
+        if str(error) == "file is not a database":
+            raise
+        problems = [str(error)]
+    if problems != ["ok"]:
+        raise DamagedError(f"it is damaged ({problems[0]}); {RECOVER}")

@@ -24,7 +24,12 @@ from pipeline.store import layouts
 from pipeline.store.database import article_from_row
 from pipeline.store.drift import export_all, find_drift, repair_drift
 from pipeline.store.lock import output_lock
-from pipeline.store.schema import SCHEMA_VERSION, SchemaError, check_version
+from pipeline.store.schema import (
+    SCHEMA_VERSION,
+    SchemaError,
+    check_version,
+    quick_check,
+)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 HEADER_BYTES = 100
@@ -94,10 +99,14 @@ class ReadOnlyTree:
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.OperationalError:  # a read-only folder: no -shm can be made
             self.conn = sqlite3.connect(f"{uri}?immutable=1", uri=True)
+        except sqlite3.DatabaseError as error:  # truncated, overwritten
+            self.conn.close()
+            raise TreeError(f"cannot use database {database}: {error}") from None
         self.conn.row_factory = sqlite3.Row
         try:
             self.conn.execute("BEGIN")  # one snapshot for the whole comparison
             check_version(Database(self.conn))
+            quick_check(self.conn)  # a damaged database is said, not crashed on
             self.layout: Layout = layouts.read_only(self.conn, layout_file, output)
         except sqlite3.DatabaseError as error:
             self.conn.close()

@@ -7,11 +7,16 @@ sitemap listing them all (``tests.benchmarks.loopback``), crawls it with politen
 throttling off (``-s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0``, 16 requests at
 a time), then replays the same pages into a fresh output. Both run as the
 ``broadsheet`` command in a fresh process. Prints pages/s of each and the ratio crawl /
-replay (the goal is >= 0.8).
+replay (the goal is >= 0.8), and the largest the crawl's ``broadsheet.db-wal`` grew
+(sampled every 0.1 s; the goal is <= 64 MB for 2,000 articles: no read transaction
+outlives a short query, so checkpoints keep resetting the WAL).
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.benchmarks.command import Run, broadsheet, mib
@@ -51,12 +56,36 @@ def crawl(site: Site, output: Path, workers: int | None = None) -> Run:
     return run
 
 
+@contextmanager
+def wal_watch(output: Path, every: float = 0.1) -> Iterator[list[int]]:
+    """Samples the size of ``output/broadsheet.db-wal`` while the block runs; the
+    yielded list holds the largest size seen, in bytes, once the block is over."""
+    peak = [0]
+    done = threading.Event()
+    wal = output / "broadsheet.db-wal"
+
+    def sample() -> None:
+        while not done.wait(every):
+            try:
+                peak[0] = max(peak[0], wal.stat().st_size)
+            except FileNotFoundError:
+                pass
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        thread.join()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sample_arguments(__doc__, 2000, argv)
 
     print_machine("crawl_speed")
     with sampled(args) as (temp, folder):
-        with Site(folder) as site:
+        with Site(folder) as site, wal_watch(temp / "crawled") as wal:
             crawled = crawl(site, temp / "crawled", args.workers)
             requests = dict(site.requests)
         crawl_stored = outcomes(temp / "crawled" / "broadsheet.db")
@@ -75,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
         f"peak PSS {mib(replayed.peak_pss)}"
     )
     print(f"ratio crawl / replay: {crawl_rate / replay_rate:.2f}x (goal >= 0.8x)")
+    print(f"peak WAL during the crawl: {mib(wal[0])} (goal <= 64 MiB)")
     print(
         f"CPU per page (all processes): crawl "
         f"{1000 * crawled.cpu_seconds / args.pages:.0f} ms, replay "

@@ -1,6 +1,7 @@
-"""Memory of a long replay: peak RSS and PSS of the process tree as pages go through.
+"""Memory of a long replay, and of a crawl of a huge sitemap.
 
     python -m tests.benchmarks.memory [--pages 10000] [--workers N]
+    python -m tests.benchmarks.memory sitemap [--urls 1000000] [--limit 50]
 
 Replays ``--pages`` saved pages (the corpus cycled, see ``tests.benchmarks.sample``)
 through the same functions as ``broadsheet replay`` (``iter_pages`` -> ``ingest`` ->
@@ -9,9 +10,23 @@ and its pool workers every 10 pages. Prints the peak so far at 1/4, 1/2 and all 
 pages (2,500 / 5,000 / 10,000 by default): the goal is < 400 MB, not growing with the
 number of pages. RSS sums count the pages a forked worker shares with the parent
 once per process; PSS counts them once.
+
+``sitemap`` serves one gzipped sitemap of ``--urls`` article URLs (the pages are the
+sample's, cycled) on a loopback site and runs ``broadsheet crawl --limit N`` on it in
+a fresh process: the goal is that it ends within a minute and that the crawl's
+process tree stays under 500 MB (peak PSS), however long the sitemap. Memory does
+not follow the size of a listing: it is read as a stream, and article requests are
+built only as Scrapy has room for them.
 """
 
 from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+import tempfile
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import psutil
 
@@ -20,14 +35,19 @@ from pipeline.inputs.replay import input_files, iter_pages
 from pipeline.inputs.workers import ExtractPool
 from pipeline.sources import adhoc_source
 from pipeline.store.writer import Store
-from tests.benchmarks.command import mib, tree_memory
+from tests.benchmarks.command import broadsheet, mib, tree_memory
+from tests.benchmarks.crawl_speed import UNTHROTTLED
 from tests.benchmarks.machine import print_machine
 from tests.benchmarks.sample import sample_arguments, sampled
+from tests.loopback import LoopbackServer
 
 EVERY = 10
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sitemap"]:
+        return huge_sitemap(argv[1:])
     args = sample_arguments(__doc__, 10_000, argv)
 
     print_machine("memory")
@@ -56,6 +76,86 @@ def main(argv: list[str] | None = None) -> None:
     print("|---:|---:|---:|")
     for count, rss, pss in report:
         print(f"| {count:,} | {mib(rss)} | {mib(pss)} |")
+
+
+def huge_sitemap(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="memory sitemap")
+    parser.add_argument("--urls", type=int, default=1_000_000)
+    parser.add_argument("--limit", type=int, default=50)
+    args = parser.parse_args(argv)
+    print_machine("memory sitemap")
+    story = b"<html><head><title>A story</title></head><body><article>"
+    story += b"<p>" + b"Words of a story that is long enough to keep. " * 40 + b"</p>"
+    story += b"</article></body></html>"
+    with tempfile.TemporaryDirectory() as folder, SitemapSite(args.urls, story) as site:
+        sources = Path(folder) / "sources.toml"
+        sources.write_text(
+            f'[[source]]\nname = "bench"\ndomains = ["127.0.0.1"]\n'
+            f'sitemaps = ["{site.base}/sitemap.xml.gz"]\n',
+            encoding="utf-8",
+        )
+        run = broadsheet(
+            "crawl",
+            "--sources",
+            str(sources),
+            "--output",
+            str(Path(folder) / "output"),
+            "--limit",
+            str(args.limit),
+            *(f"-s{pair}" for pair in UNTHROTTLED),
+            "-sBROADSHEET_SITEMAP_MAX_AGE=0",
+        )
+    print(f"sitemap: {args.urls:,} URLs, {len(site.body) / 2**20:.1f} MiB gzipped")
+    print(f"--limit {args.limit}: {site.articles} article requests served")
+    print(
+        f"broadsheet crawl: exit {run.returncode}, {run.seconds:.1f} s (goal < 60 s), "
+        f"peak PSS {mib(run.peak_pss)} (goal < 500 MB), peak RSS {mib(run.peak_rss)}"
+    )
+
+
+class SitemapSite(LoopbackServer):
+    """One gzipped sitemap of ``urls`` article URLs; every article is ``story``."""
+
+    def __init__(self, urls: int, story: bytes) -> None:
+        self.urls = urls
+        self.story = story
+        self.articles = 0
+        self.body = b""
+        super().__init__(_sitemap_handler(self))
+
+    def start(self) -> SitemapSite:
+        entries = (
+            f"<url><loc>{self.base}/news/{n}.html</loc></url>\n"
+            for n in range(self.urls)
+        )
+        xml = "".join(["<urlset>\n", *entries, "</urlset>\n"]).encode()
+        self.body = gzip.compress(xml, 6)
+        return super().start()
+
+
+def _sitemap_handler(site: SitemapSite) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path == "/sitemap.xml.gz":
+                return self.send(site.body, "application/x-gzip")
+            if self.path.startswith("/news/"):
+                site.articles += 1
+                return self.send(site.story, "text/html; charset=utf-8")
+            return self.send(b"User-agent: *\nAllow: /\n", "text/plain")
+
+        def send(self, body: bytes, kind: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
 
 
 if __name__ == "__main__":
