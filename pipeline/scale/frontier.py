@@ -20,17 +20,27 @@ Set ``BROADSHEET_REDIS_URL`` (``broadsheet crawl --redis URL``, or ``-s`` with
 The seen-set holds :func:`fingerprint` of each article URL: one value for every
 variant of a URL (scheme, ``www.``, tracking parameters, AMP), as the store matches
 them. :func:`seed` fills it from an existing database.
+
+Queued requests are JSON (:mod:`pipeline.scale.serializer`, scrapy-redis's
+``SCHEDULER_SERIALIZER``), never pickle: :class:`JsonQueue` sets aside, in
+``<queue>:rejected``, a message that is not a request broadsheet wrote, counts it
+(``broadsheet/redis/rejected``) and logs one line. Keys start with
+``BROADSHEET_REDIS_PREFIX``. When Redis stops answering, the crawler holds what it
+would push and waits (:class:`Outage`) up to ``BROADSHEET_REDIS_GIVE_UP`` seconds,
+then closes with reason ``redis-unreachable`` (a failing run).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import socket
 import sqlite3
-from collections import defaultdict
+from collections import defaultdict, deque
 from pathlib import Path
+from typing import Any
 
 import redis
 from scrapy import Request, Spider, signals
@@ -42,26 +52,33 @@ from scrapy.statscollectors import StatsCollector
 from scrapy.utils.misc import load_object
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
 from pipeline.crawl.runner import NO_LISTING, run_stats
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
 from pipeline.runstats import RunStats, print_summary, utc_now
-from pipeline.scale.queues import ITEMS, PREFIX, ReliableList, article_message, connect
+from pipeline.scale import serializer
+from pipeline.scale.connection import LOST, Keys
+from pipeline.scale.outage import (
+    Outage,
+    hand_over,
+    keys_of,
+    redis_url,
+    spill,
+)
+from pipeline.scale.queues import article_message, connect
 from pipeline.scale.queues import crawl_message as run_message
 from pipeline.store.dedup import url_variants
 from pipeline.store.writer import DB_NAME
 
 log = logging.getLogger(__name__)
-QUEUE_KEY = f"{PREFIX}:%(spider)s:requests"
-SEEN_KEY = f"{PREFIX}:%(spider)s:seen"
+QUEUE_KEY = Keys().queue_template
+SEEN_KEY = Keys().seen_template
 SEED_BATCH = 1000
+REJECTED_KEPT = 1000  # newest rejected requests kept for a look
 NOTHING_FETCHED = "no article fetched"  # pipeline.crawl.runner.verdict's last word
-
-
-def redis_url(settings: BaseSettings) -> str:
-    return settings.get("BROADSHEET_REDIS_URL") or settings.get("REDIS_URL") or ""
 
 
 def frontier_name(spider: Spider) -> str:
@@ -89,13 +106,17 @@ class RedisFrontier:
         url = redis_url(settings)
         if not url:
             return
+        keys = keys_of(settings)
         for name, value in {
             "REDIS_URL": url,
+            "REDIS_PARAMS": {"redis_cls": "pipeline.scale.connection.EnvRedis"},
             "SCHEDULER": "pipeline.scale.frontier.SourceScheduler",
+            "SCHEDULER_QUEUE_CLASS": "pipeline.scale.frontier.JsonQueue",
+            "SCHEDULER_SERIALIZER": "pipeline.scale.serializer",
             "DUPEFILTER_CLASS": "pipeline.scale.frontier.ArticleDupeFilter",
             "SCHEDULER_PERSIST": True,
-            "SCHEDULER_QUEUE_KEY": QUEUE_KEY,
-            "SCHEDULER_DUPEFILTER_KEY": SEEN_KEY,
+            "SCHEDULER_QUEUE_KEY": keys.queue_template,
+            "SCHEDULER_DUPEFILTER_KEY": keys.seen_template,
         }.items():
             settings.set(name, value, priority="addon")
         settings["ITEM_PIPELINES"]["pipeline.crawl.pipelines.Store"] = None
@@ -106,29 +127,117 @@ class RedisFrontier:
         middlewares["pipeline.scale.frontier.ForgetFailed"] = 50
 
 
+class JsonQueue(PriorityQueue):
+    """scrapy-redis's priority queue, JSON only: a message that is not a broadsheet
+    request is moved to ``<key>:rejected``, counted and logged, never run."""
+
+    def __init__(
+        self, server: redis.Redis, spider: Spider, key: str, serializer: Any = None
+    ) -> None:
+        if serializer is not None and serializer is not globals()["serializer"]:
+            log.warning("SCHEDULER_SERIALIZER ignored: Redis requests are JSON")
+        super().__init__(server, spider, key, serializer=globals()["serializer"])
+        self.rejected = 0
+
+    def pop(self, timeout: int = 0) -> Request | None:
+        """The next request that reads as one (rejecting those that do not)."""
+        while True:
+            before = self.rejected
+            request = super().pop(timeout)
+            if request is not None or self.rejected == before:
+                return request
+
+    def _decode_request(self, encoded_request: bytes) -> Request | None:
+        try:
+            return super()._decode_request(encoded_request)
+        except serializer.BadRequestMessage as error:
+            self.reject(encoded_request, error)
+            return None
+
+    def reject(self, raw: bytes, error: Exception) -> None:
+        self.rejected += 1
+        self.spider.crawler.stats.inc_value("broadsheet/redis/rejected")
+        log.warning(
+            "rejected a queued request (kept in %s:rejected): %s", self.key, error
+        )
+        with self.server.pipeline(transaction=False) as pipe:
+            pipe.rpush(f"{self.key}:rejected", raw)
+            pipe.ltrim(f"{self.key}:rejected", -REJECTED_KEPT, -1)
+            pipe.execute()
+
+
 class SourceScheduler(Scheduler):
     """scrapy-redis's Scheduler with its queue named after the source, not the spider
-    (and its stats kept without the ``spider`` argument current Scrapy deprecates)."""
+    (and its stats kept without the ``spider`` argument current Scrapy deprecates).
+
+    While Redis is away it hands out no request, keeps the requests it is given in a
+    local backlog and pushes them once Redis is back (:class:`Outage`)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SourceScheduler:
         scheduler = cls.from_settings(crawler.settings)
         scheduler.crawler_stats = crawler.stats
+        scheduler.outage = Outage.of(crawler)
+        scheduler.backlog: deque[tuple[Request, bool]] = deque()
         return scheduler
 
     def enqueue_request(self, request: Request) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
-            self.df.log(request, self.spider)
-            return False
-        self.queue.push(request)
-        self.crawler_stats.inc_value("scheduler/enqueued/redis")
-        return True
+        if self.backlog or self.outage.down:
+            self.backlog.append((request, False))
+            return True
+        return self._push(request, False)
+
+    def _push(self, request: Request, checked: bool) -> bool:
+        """Check against the seen-set (once) and queue; held back if Redis is away."""
+        state = {"checked": checked}
+
+        def push() -> bool:
+            if not state["checked"] and not request.dont_filter:
+                if self.df.request_seen(request):
+                    self.df.log(request, self.spider)
+                    return False
+            state["checked"] = True
+            self.queue.push(request)
+            self.crawler_stats.inc_value("scheduler/enqueued/redis")
+            return True
+
+        result = self.outage.guard(push, None)
+        if result is None:
+            self.backlog.appendleft((request, state["checked"]))
+            return True
+        return result
+
+    def flush_backlog(self) -> None:
+        while self.backlog and not self.outage.down:
+            self._push(*self.backlog.popleft())
 
     def next_request(self) -> Request | None:
-        request = self.queue.pop(self.idle_before_close)
+        if self.outage.down:  # is it back?
+            self.outage.guard(self.server.ping, None)
+        self.flush_backlog()
+        if self.backlog:
+            return None
+        request = self.outage.guard(
+            lambda: self.queue.pop(self.idle_before_close), None
+        )
         if request is not None:
             self.crawler_stats.inc_value("scheduler/dequeued/redis")
         return request
+
+    def has_pending_requests(self) -> bool:
+        if self.outage.closing:
+            return False
+        if self.backlog:
+            return True
+        return self.outage.guard(lambda: len(self.queue) > 0, True)
+
+    def close(self, reason: str) -> None:
+        """The queue stays in Redis; articles held back but already marked seen are
+        left for the next crawl to forget (:func:`~pipeline.scale.outage.spill`)."""
+        for request, checked in self.backlog:
+            if checked and request.meta.get("broadsheet") == "article":
+                forget = [self.df.key, fingerprint(request.url)]
+                self.outage.unsent.append(json.dumps({"forget": forget}))
 
     def open(self, spider: Spider) -> None:
         self.spider = spider
@@ -215,7 +324,10 @@ class ForgetFailed:
             return
         urls = {request.url, *request.meta.get("redirect_urls", ())}
         key = seen_key(frontier_name(self.crawler.spider), self.crawler.settings)
-        self.server.srem(key, *(fingerprint(url) for url in urls))
+        prints = [fingerprint(url) for url in urls]
+        outage = Outage.of(self.crawler)
+        if outage.guard(lambda: self.server.srem(key, *prints), None) is None:
+            outage.unsent.append(json.dumps({"forget": [key, *prints]}))
         self.crawler.stats.inc_value("broadsheet/forgotten")
 
 
@@ -241,7 +353,10 @@ class PushItems:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        self.queue = ReliableList(get_redis_from_settings(settings), ITEMS)
+        self.server = get_redis_from_settings(settings)
+        self.key = keys_of(settings).items
+        self.outage = Outage.of(crawler)
+        self.held: list[bytes] = []  # messages waiting for Redis to come back
         command = settings.get("BROADSHEET_COMMAND") or "scrapy crawl"
         self.command = command if "redis" in command else f"{command} --redis"
         # Crawlers on several machines start runs at the same second: say which one.
@@ -257,8 +372,13 @@ class PushItems:
     def open_spider(self) -> None:
         self.started = utc_now()
 
+    def push(self, message: bytes) -> None:
+        self.held.append(message)
+        if self.outage.guard(lambda: self.server.rpush(self.key, *self.held), None):
+            self.held = []
+
     def process_item(self, item: Article) -> Article:
-        self.queue.push(article_message(item))
+        self.push(article_message(item))
         self.crawler.stats.inc_value("broadsheet/outcome/queued")
         return item
 
@@ -269,7 +389,18 @@ class PushItems:
         queued = run.outcomes.pop("queued", 0)
         seen = stats.get_value("broadsheet/skipped/seen", 0)
         shared_verdict(run, queued, seen)
-        self.queue.push(run_message(run.as_row(self.run_id)))
+        self.held.append(run_message(run.as_row(self.run_id)))
+        try:  # one last try, whatever the outage said
+            self.server.rpush(self.key, *self.held)
+            self.held = []
+        except LOST as error:
+            log.debug("run row not pushed: %s", error)
+        self.outage.unsent += [
+            json.dumps({"push": m.decode(), "key": self.key}) for m in self.held
+        ]
+        if self.outage.unsent:
+            path = spill(self.crawler.settings, name, self.outage.unsent)
+            run.message += f"; what Redis did not get is kept in {path}"
         stats.set_value("broadsheet/status", "failing" if run.broken else "ok")
         stats.set_value("broadsheet/message", run.message)
         print_summary([run], title=f"broadsheet crawl: {name} (into Redis)")
@@ -294,21 +425,29 @@ def prepare_crawl(
         )
     settings.set("BROADSHEET_REDIS_URL", url, priority="cmdline")
     client = connect(url)
+    output = Path(settings.get("BROADSHEET_OUTPUT") or "output")
+    handed = hand_over(output, client)
+    if handed:
+        log.warning("handed %d message(s) earlier crawlers kept over to Redis", handed)
     if seed_from is None:
         return {}
     database = seed_from / DB_NAME
     if not database.is_file():
         raise FrontierError(f"--seed-from {seed_from}: no {DB_NAME} there")
-    return seed(database, client)
+    return seed(database, client, keys=keys_of(settings))
 
 
 # -- seeding ------------------------------------------------------------------
 
 
 def seed(
-    database: Path, client: redis.Redis, sources: set[str] | None = None
+    database: Path,
+    client: redis.Redis,
+    sources: set[str] | None = None,
+    keys: Keys | None = None,
 ) -> dict[str, int]:
-    """Put every URL stored in ``database`` into its source's seen-set.
+    """Put every URL stored in ``database`` into its source's seen-set (keys under
+    ``keys``' prefix, by default ``BROADSHEET_REDIS_PREFIX``'s).
 
     Returns how many URLs were added per source (already present ones not counted).
     """
@@ -323,12 +462,13 @@ def seed(
                 by_source[source].add(fingerprint(url))
     finally:
         conn.close()
+    template = (keys or Keys.from_env()).seen_template
     added: dict[str, int] = {}
     for source, prints in sorted(by_source.items()):
         values = sorted(prints)
         added[source] = 0
         for start in range(0, len(values), SEED_BATCH):
             added[source] += client.sadd(
-                seen_key(source), *values[start : start + SEED_BATCH]
+                template % {"spider": source}, *values[start : start + SEED_BATCH]
             )
     return added
