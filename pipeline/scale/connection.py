@@ -122,6 +122,11 @@ def env_float(name: str, default: float) -> float:
         raise QueueError(f"{name}={text!r} is not a number of seconds") from None
 
 
+def patience_for(url: str) -> Patience:
+    """How long commands wait for the Redis at ``url``: ``BROADSHEET_REDIS_GIVE_UP``."""
+    return Patience(env_float(GIVE_UP_ENV, GIVE_UP_SECONDS), f"Redis at {redact(url)}")
+
+
 # -- keys ---------------------------------------------------------------------
 
 

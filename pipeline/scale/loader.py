@@ -36,12 +36,10 @@ from pipeline.errors import BroadsheetError
 from pipeline.normalize.render import Layout
 from pipeline.runstats import RunStats, print_summary, utc_now
 from pipeline.scale.connection import (
-    GIVE_UP_ENV,
-    GIVE_UP_SECONDS,
     Keys,
     Patience,
     RedisGone,
-    env_float,
+    patience_for,
     redact,
 )
 from pipeline.scale.queues import (
@@ -290,9 +288,7 @@ def run_loader(
     """
     client = connect(url)
     keys = Keys.from_env()
-    patience = Patience(
-        env_float(GIVE_UP_ENV, GIVE_UP_SECONDS), f"Redis at {redact(url)}"
-    )
+    patience = patience_for(url)
     claim = Claim(client, url, keys.claim, patience)
     with output_lock(output), Store(output, layout, threshold) as store:
         claim.take()

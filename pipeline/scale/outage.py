@@ -25,7 +25,6 @@ from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
 from pipeline.scale.connection import (
-    GIVE_UP_ENV,
     GIVE_UP_SECONDS,
     LOST,
     PREFIX_ENV,
@@ -58,8 +57,7 @@ class Outage:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        default = float(os.environ.get(GIVE_UP_ENV) or GIVE_UP_SECONDS)
-        self.give_up = settings.getfloat("BROADSHEET_REDIS_GIVE_UP", default)
+        self.give_up = settings.getfloat("BROADSHEET_REDIS_GIVE_UP", GIVE_UP_SECONDS)
         self.where = f"Redis at {redact(redis_url(settings))}"
         self.since: float | None = None
         self.closing = False
