@@ -103,6 +103,7 @@ def test_a_spider_request_round_trips_through_json() -> None:
             "broadsheet_listings": ("https://gen.example/feed.xml",),
             "raw": b"\x00\xff",
             "unencodable": object(),
+            "depth": 2,
         },
         priority=3,
     )
@@ -115,9 +116,22 @@ def test_a_spider_request_round_trips_through_json() -> None:
     assert back.headers.getlist("Accept-Language") == [b"hi"]
     assert back.priority == 3
     assert back.meta["hints"] == request.meta["hints"]
-    assert back.meta["raw"] == b"\x00\xff"
     assert back.meta["broadsheet_listings"] == ["https://gen.example/feed.xml"]
+    assert back.meta["depth"] == 2
+    assert "raw" not in back.meta  # not a key broadsheet queues
     assert "unencodable" not in back.meta
+
+
+def test_meta_that_would_steer_the_crawler_is_left_out() -> None:
+    raw = with_(
+        meta={
+            "broadsheet": "article",
+            "proxy": "http://attacker.example:3128",
+            "download_maxsize": 0,
+            "dont_obey_robotstxt": True,
+        }
+    )
+    assert serializer.loads(raw)["meta"] == {"broadsheet": "article"}
 
 
 def good_request() -> dict:
@@ -142,6 +156,8 @@ BAD_REQUESTS = {
     "meta tag": with_(meta={"x": {"$object": "os.system"}}),
     "hints": with_(meta={"hints": {"$hints": {"title": 3}}}),
     "priority": with_(priority="high"),
+    "retry count": with_(meta={"retry_times": "9"}),
+    "statuses": with_(meta={"handle_httpstatus_list": ["all"]}),
     "unknown": with_(extra=1),
     "list": b"[]",
     "deep": b"[" * 100_000 + b"]" * 100_000,
@@ -171,7 +187,12 @@ def test_a_pickled_request_planted_in_the_queue_never_runs(
     marker = tmp_path / "ran"
     client = server.client()
     queue = "broadsheet:gen:requests"
-    bad = [pickle.dumps(Planted(marker)), with_(_class="scrapy.Request")]
+    redos = with_(
+        url=f"{site.base}/",
+        callback="parse_section",
+        meta={"broadsheet": "section", "pattern": "^(a+)+$"},
+    )
+    bad = [pickle.dumps(Planted(marker)), with_(_class="scrapy.Request"), redos]
     for number, raw in enumerate(bad):
         client.zadd(queue, {raw: -100 - number})  # popped first
     sources = write_sources(tmp_path, site.base)
@@ -185,7 +206,7 @@ def test_a_pickled_request_planted_in_the_queue_never_runs(
     assert result.returncode == 0, result.stderr[-2000:]
     assert not marker.exists()
     rejected = [line for line in result.stderr.splitlines() if "rejected a" in line]
-    assert len(rejected) == 2, rejected
+    assert len(rejected) == 3, rejected
     assert sorted(client.lrange(f"{queue}:rejected", 0, -1)) == sorted(bad)
     assert client.llen(ITEMS) == ARTICLES + 1  # the crawl went on
 

@@ -21,7 +21,7 @@ from scrapy.utils.misc import load_object
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
-from pipeline.scale import serializer
+from pipeline.scale import serializer as json_requests
 from pipeline.scale.frontier import fingerprint, frontier_name
 from pipeline.scale.outage import Outage
 
@@ -36,9 +36,9 @@ class JsonQueue(PriorityQueue):
     def __init__(
         self, server: redis.Redis, spider: Spider, key: str, serializer: Any = None
     ) -> None:
-        if serializer is not None and serializer is not globals()["serializer"]:
+        if serializer is not None and serializer is not json_requests:
             log.warning("SCHEDULER_SERIALIZER ignored: Redis requests are JSON")
-        super().__init__(server, spider, key, serializer=globals()["serializer"])
+        super().__init__(server, spider, key, serializer=json_requests)
         self.rejected = 0
 
     def pop(self, timeout: int = 0) -> Request | None:
@@ -51,10 +51,16 @@ class JsonQueue(PriorityQueue):
 
     def _decode_request(self, encoded_request: bytes) -> Request | None:
         try:
-            return super()._decode_request(encoded_request)
-        except serializer.BadRequestMessage as error:
-            self.reject(encoded_request, error)
+            request = super()._decode_request(encoded_request)
+            pattern = request.meta.get("pattern")
+            if pattern is not None and pattern not in section_patterns(self.spider):
+                raise ValueError(
+                    f"a section pattern the source lacks: {pattern[:40]!r}"
+                )
+        except (json_requests.BadRequestMessage, TypeError, ValueError) as error:
+            self.reject(encoded_request, error)  # e.g. a callback the spider lacks
             return None
+        return request
 
     def reject(self, raw: bytes, error: Exception) -> None:
         self.rejected += 1
@@ -66,6 +72,13 @@ class JsonQueue(PriorityQueue):
             pipe.rpush(f"{self.key}:rejected", raw)
             pipe.ltrim(f"{self.key}:rejected", -REJECTED_KEPT, -1)
             pipe.execute()
+
+
+def section_patterns(spider: Spider) -> set[str]:
+    """The article patterns of the spider's section pages (a queued request may only
+    name one of them: the spider compiles it)."""
+    source = getattr(spider, "source", None)
+    return {section.pattern for section in getattr(source, "sections", ())}
 
 
 class SourceScheduler(Scheduler):

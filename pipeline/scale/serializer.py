@@ -45,6 +45,27 @@ FIELDS = frozenset(
         "cb_kwargs",
     }
 )
+# What broadsheet's spider and Scrapy's middlewares put in a request's meta before it is
+# queued; anything else is left out when a request is read back (``proxy``,
+# ``download_maxsize`` or ``dont_obey_robotstxt`` from a stranger would be obeyed).
+META_KEYS = frozenset(
+    {
+        "broadsheet",
+        "broadsheet_listings",
+        "broadsheet_counted",
+        "broadsheet_skipped",
+        "hints",
+        "pattern",
+        "handle_httpstatus_list",
+        "redirect_urls",
+        "redirect_reasons",
+        "redirect_times",
+        "redirect_ttl",
+        "retry_times",
+        "depth",
+    }
+)
+COUNTS = ("redirect_times", "redirect_ttl", "retry_times", "depth")
 BYTES_TAG = "$bytes"
 HINTS_TAG = "$hints"
 HINT_FIELDS = frozenset(f.name for f in fields(Hints))
@@ -155,7 +176,7 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
         for name, values in headers.items()
     }
     checked["body"] = base64.b64decode(_typed(data, "body", str) or "", validate=True)
-    checked["meta"] = _decode(_typed(data, "meta", dict) or {})
+    checked["meta"] = _meta_read(_decode(_typed(data, "meta", dict) or {}))
     checked["cb_kwargs"] = _decode(_typed(data, "cb_kwargs", dict) or {})
     for name, kind in (
         ("priority", int),
@@ -167,6 +188,18 @@ def _checked(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(data.get("cookies", {}), (dict, list)):
         raise TypeError("cookies must be an object or a list")
     return checked
+
+
+def _meta_read(meta: dict[str, Any]) -> dict[str, Any]:
+    """The keys of META_KEYS, their values checked where they steer the crawler."""
+    kept = {key: value for key, value in meta.items() if key in META_KEYS}
+    for key in COUNTS:
+        _typed(kept, key, int)
+    statuses = kept.get("handle_httpstatus_list", [])
+    if not isinstance(statuses, list) or not all(isinstance(s, int) for s in statuses):
+        raise TypeError("handle_httpstatus_list must be a list of numbers")
+    _typed(kept, "pattern", str)
+    return kept
 
 
 def _typed(data: dict[str, Any], name: str, kind: type, required: bool = False) -> Any:
