@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import redis
 from test_redis import (  # noqa: F401 (fixtures)
     ARTICLES,
     BROADSHEET,
@@ -86,6 +87,11 @@ def wait_until(condition, process: subprocess.Popen[str], seconds: float = 60) -
         time.sleep(0.05)
 
 
+def running(client: redis.Redis, command: str) -> bool:
+    """Some client's last command was ``command``: the process under test is at work."""
+    return any(c.get("cmd") == command for c in client.client_list())
+
+
 def stopped(process: subprocess.Popen[str], server: RedisServer) -> str:
     """Kill Redis; the process must exit non-zero within BOUND seconds: its stderr."""
     server.kill()
@@ -135,7 +141,8 @@ def test_a_worker_stops_when_redis_goes_away(
     redis_db: RedisServer, tmp_path: Path
 ) -> None:
     worker = start("work", "--redis", redis_db.url, "--workers", "0", "--name", "w")
-    wait_until(lambda: len(redis_db.client().client_list()) > 1, worker)
+    client = redis_db.client()
+    wait_until(lambda: running(client, "blmove"), worker)  # waiting for pages
     stderr = stopped(worker, redis_db)
     assert error_line(stderr).startswith(f"Error: Redis at {redis_db.url} unreachable")
 
@@ -152,8 +159,7 @@ def test_replay_into_redis_stops_when_redis_goes_away(
         (site_root / "news" / f"{slug}.html").read_text()
     )
     replay = start("replay", str(saved), "--source", "gen", "--redis", redis_db.url)
-    wait_until(lambda: len(client.client_list()) > 1, replay)
-    time.sleep(0.5)
+    wait_until(lambda: running(client, "llen"), replay)  # waiting for room
     stderr = stopped(replay, redis_db)
     assert error_line(stderr).startswith(f"Error: Redis at {redis_db.url} unreachable")
 
