@@ -6,7 +6,7 @@ what to do.
 
 Served beyond the loopback interface (or with ``public``), Datasette runs with
 :data:`PUBLIC_SETTINGS` (no arbitrary SQL unless allowed, a SQL time limit, no
-database download) and the plugin in ``plugins/public.py`` (one log line per error,
+database download) and the plugin in ``public/public.py`` (one log line per error,
 no machine paths). Settings given by the user come last and win.
 """
 
@@ -30,7 +30,7 @@ from pipeline.store.schema import SCHEMA_VERSION
 DATABASE_NAME = "broadsheet"
 CONTENT = "content"  # the markdown tree; articles.path is relative to it
 METADATA_PATH = Path(__file__).with_name("metadata.yml")
-PLUGINS_DIR = Path(__file__).with_name("plugins")
+PLUGINS_DIR = Path(__file__).with_name("public")
 PUBLIC_SETTINGS = {
     "default_allow_sql": "off",  # canned queries, tables, facets and search still work
     "sql_time_limit_ms": "1000",
