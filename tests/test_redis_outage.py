@@ -158,6 +158,9 @@ def test_replay_into_redis_stops_when_redis_goes_away(
     (saved / f"{slug}.html").write_text(
         (site_root / "news" / f"{slug}.html").read_text()
     )
+    (saved / "urls.tsv").write_text(
+        f"{slug}.html\thttps://gen.example/news/{slug}.html\n"
+    )
     replay = start("replay", str(saved), "--source", "gen", "--redis", redis_db.url)
     wait_until(lambda: running(client, "llen"), replay)  # waiting for room
     stderr = stopped(replay, redis_db)

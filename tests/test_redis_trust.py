@@ -292,8 +292,8 @@ def test_a_password_comes_from_the_environment_or_the_url(tmp_path: Path) -> Non
             locked.url, tmp_path / "a", {"BROADSHEET_REDIS_PASSWORD": "s3cret-pw"}
         )
         assert done.returncode == 0, done.stderr
-        assert "gen: 1 pages; 1 new" in done.stderr
-        assert "s3cret-pw" not in done.stderr
+        assert "gen: 1 pages; 1 new" in done.stdout
+        assert "s3cret-pw" not in done.stdout + done.stderr
 
 
 def test_an_acl_user_in_the_url(tmp_path: Path) -> None:
@@ -303,8 +303,8 @@ def test_an_acl_user_in_the_url(tmp_path: Path) -> None:
         url = f"redis://loader:pw-of-loader@127.0.0.1:{locked.port}/0"
         done = load(url, tmp_path / "out", {})
         assert done.returncode == 0, done.stderr
-        assert "loader:***@127.0.0.1" in done.stderr
-        assert "pw-of-loader" not in done.stderr
+        assert "loader:***@127.0.0.1" in done.stdout
+        assert "pw-of-loader" not in done.stdout + done.stderr
         assert len(rows(tmp_path / "out", "select id from articles")) == 1
 
 
