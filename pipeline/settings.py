@@ -9,6 +9,7 @@ every one can be overridden with ``-s NAME=VALUE`` (``scrapy crawl`` and
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import PackageNotFoundError, version
 
 try:
@@ -109,4 +110,16 @@ BROADSHEET_SITEMAP_MAX_URLS = 50_000  # entries read per sitemap (the protocol's
 BROADSHEET_COMMAND = "scrapy crawl"  # what the crawls table says started the run
 BROADSHEET_RUN_ID = ""  # groups the sources of one run; empty: one is made up
 BROADSHEET_LOCK_HELD = False  # the caller holds the output lock already
-BROADSHEET_REDIS_URL = ""  # redis://HOST:PORT/DB: shared frontier, items to Redis
+BROADSHEET_REDIS_URL = (
+    ""  # redis[s]://[USER:PASSWORD@]HOST:PORT/DB: shared frontier, items to Redis
+)
+# The password (BROADSHEET_REDIS_PASSWORD) and a CA bundle for rediss:// (BROADSHEET_REDIS_CA)
+# are read from the environment only, so that no setting or command line shows them.
+BROADSHEET_REDIS_PREFIX = os.environ.get("BROADSHEET_REDIS_PREFIX", "broadsheet")
+BROADSHEET_REDIS_GIVE_UP = 60.0  # seconds of retries when Redis goes away, then stop
+try:
+    BROADSHEET_REDIS_GIVE_UP = float(os.environ.get("BROADSHEET_REDIS_GIVE_UP") or 60)
+except ValueError:  # broadsheet load, work and replay say what is wrong with it
+    pass
+# Queued requests are JSON, checked when read back; never pickle (pipeline/scale/serializer.py).
+SCHEDULER_SERIALIZER = "pipeline.scale.serializer"

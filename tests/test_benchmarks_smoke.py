@@ -12,6 +12,7 @@ import pytest
 from tests.benchmarks import (
     competitors,
     crawl_speed,
+    flood404,
     goose_fixtures,
     load,
     memory,
@@ -157,3 +158,15 @@ def test_goose_fixtures_become_a_corpus_the_harness_scores(tmp_path, capsys):
     assert page["id"] == "goose__civic"
     assert page["broadsheet"]["title"] == "Civic polls in three phases"
     assert not page.get("failures")  # the first words, both paragraphs and the title
+
+
+@pytest.mark.slow
+def test_flood404(capsys):
+    flood404.main(
+        ["--clients", "1", "--seconds", "1", "--samples", "2", "--modes", "public"]
+    )
+    out = capsys.readouterr().out
+    assert out.startswith("# flood404"), out
+    assert "serve --public:" in out
+    assert "normal page under flood:  median " in out
+    assert "bytes logged per 404" in out

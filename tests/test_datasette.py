@@ -25,9 +25,15 @@ from sqlite_utils import Database
 from test_stats import build_output, store_output
 
 from pipeline.cli import cli
-from pipeline.serve.datasette import METADATA_PATH, datasette_command
+from pipeline.serve.datasette import (
+    METADATA_PATH,
+    PLUGINS_DIR,
+    datasette_command,
+    is_loopback,
+)
 from pipeline.store.schema import SCHEMA_VERSION, migrate
 
+REPO = Path(__file__).parent.parent
 STARTUP_SECONDS = 30
 LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 
@@ -35,10 +41,10 @@ LISTENING = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
 class Server:
     """``broadsheet serve --port 0`` in a subprocess; its stderr is drained in a thread."""
 
-    def __init__(self, output_dir: Path) -> None:
+    def __init__(self, output_dir: Path, *options: str) -> None:
         command = [sys.executable, "-c", "from pipeline.cli import cli; cli()", "serve"]
         self.process = subprocess.Popen(
-            [*command, "--output", str(output_dir), "--port", "0"],
+            [*command, "--output", str(output_dir), "--port", "0", *options],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
@@ -78,13 +84,25 @@ class Server:
         separator = "&" if "?" in path else "?"
         return self.json(f"{path}{separator}_shape=objects")["rows"]
 
-    def stop(self) -> None:
+    def status(self, path: str) -> tuple[int, bytes]:
+        try:
+            with urlopen(self.base + path, timeout=10) as response:
+                return response.status, response.read()
+        except HTTPError as error:
+            return error.code, error.read()
+
+    def stop(self) -> list[str]:
+        """Stop the server; every line it logged."""
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        time.sleep(0.2)  # the drain thread reads the last lines
+        while not self.lines.empty():
+            self.log.append(self.lines.get())
+        return self.log
 
 
 @pytest.fixture(scope="module")
@@ -304,7 +322,7 @@ def test_serve_refuses_a_file_that_is_not_a_database(tmp_path: Path) -> None:
 
 def test_datasette_command() -> None:
     db_path = Path("out/broadsheet.db")
-    assert datasette_command(db_path, "0.0.0.0", 8080, open_browser=True) == [
+    assert datasette_command(db_path, "127.0.0.1", 8080, open_browser=True) == [
         sys.executable,
         "-m",
         "datasette",
@@ -313,12 +331,55 @@ def test_datasette_command() -> None:
         "--metadata",
         str(METADATA_PATH),
         "--host",
-        "0.0.0.0",
+        "127.0.0.1",
         "--port",
         "8080",
         "--open",
     ]
     assert "--immutable" not in datasette_command(db_path)
+
+
+def settings_of(command: list[str]) -> list[tuple[str, str]]:
+    return [
+        (command[i + 1], command[i + 2])
+        for i, word in enumerate(command)
+        if word == "--setting"
+    ]
+
+
+def test_beyond_loopback_the_command_is_public() -> None:
+    db_path = Path("out/broadsheet.db")
+    public = datasette_command(db_path, "0.0.0.0")
+    assert public[public.index("--plugins-dir") + 1] == str(PLUGINS_DIR)
+    assert ("default_allow_sql", "off") in settings_of(public)
+    assert ("sql_time_limit_ms", "1000") in settings_of(public)
+    assert datasette_command(db_path, "127.0.0.1", public=True) == [
+        *datasette_command(db_path, "127.0.0.1", public=False),
+        *public[public.index("--plugins-dir") :],
+    ]
+    allowed = datasette_command(db_path, "::", allow_sql=True)
+    assert "default_allow_sql" not in dict(settings_of(allowed))
+    mine = datasette_command(
+        db_path, "10.0.0.5", settings=[("sql_time_limit_ms", "50")]
+    )
+    assert settings_of(mine)[-1] == ("sql_time_limit_ms", "50")  # last: it wins
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.1.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.20", False),
+        ("news.example.org", False),
+    ],
+)
+def test_is_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
 
 
 @pytest.mark.parametrize("table", ["articles", "urls", "versions", "crawls", "sources"])
@@ -500,3 +561,117 @@ def test_serve_on_a_busy_port_is_one_line(server: Server) -> None:
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
     assert len(result.output.splitlines()) == 1
+
+
+# -- serving in public --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def public(output: tuple[Path, Database]) -> Iterator[Server]:
+    running = Server(output[0], "--public")
+    yield running
+    running.stop()
+
+
+def test_loopback_serves_sql_as_before(server: Server) -> None:
+    assert server.rows("/broadsheet.json?sql=select+count(*)+as+n+from+articles") == [
+        {"n": 7}
+    ]
+
+
+def test_public_refuses_arbitrary_sql_but_serves_queries_facets_and_search(
+    public: Server,
+) -> None:
+    for path in (
+        "/broadsheet.json?sql=select+*+from+feed_state",
+        "/broadsheet?sql=select+1",
+        "/broadsheet/articles.json?_where=1=1",
+    ):
+        assert public.status(path)[0] == 403, path
+    assert len(public.rows("/broadsheet/crawl_health.json")) == 3
+    assert len(public.rows("/broadsheet/same_story.json")) == 3
+    search = public.rows("/broadsheet/articles.json?_search=repo+rates&_sort=id")
+    assert [row["id"] for row in search] == [1, 2, 3]
+    facets = public.json("/broadsheet/articles.json?_facet=source")["facet_results"]
+    assert {r["value"] for r in facets["source"]["results"]} == {
+        "hindustantimes",
+        "business-standard",
+        "ndtv",
+    }
+
+
+def test_public_pages_name_no_path_of_the_machine(
+    public: Server, output: tuple[Path, Database]
+) -> None:
+    machine = {str(output[0].resolve()), sys.prefix, sys.exec_prefix, str(REPO)}
+    pages = [
+        "/",
+        "/.json",
+        "/broadsheet",
+        "/broadsheet.json",
+        "/broadsheet/articles",
+        "/broadsheet/articles/1",
+        "/broadsheet/articles/1.json",
+        "/broadsheet/articles.atom?_search=rbi",
+        "/broadsheet/crawl_health",
+        "/-/dashboards",
+        "/-/dashboards/news",
+        "/-/databases.json",
+        "/-/databases",
+        "/-/threads.json",
+        "/-/versions.json",
+        "/-/plugins.json",
+        "/-/settings.json",
+        "/-/metadata.json",
+        "/broadsheet/nope",
+        "/broadsheet/nope.json",
+        "/nope/nope/nope",
+        "/broadsheet.json?sql=select+1",
+    ]
+    for path in pages:
+        status, body = public.status(path)
+        text = body.decode("utf-8", "replace")
+        assert not [where for where in machine if where in text], (path, status)
+    assert public.status("/-/databases.json")[0] == 404
+
+
+def test_public_errors_log_one_line_each(output: tuple[Path, Database]) -> None:
+    running = Server(output[0], "--public")
+    try:
+        for _ in range(3):
+            assert running.status("/broadsheet/nope")[0] == 404
+        status, body = running.status("/broadsheet/articles.json?_sort=nope")
+        assert status == 500  # Datasette's status for it, with its message
+        assert json.loads(body)["error"] == "Cannot sort table by nope"
+    finally:
+        log = running.stop()
+    text = "".join(log)
+    assert "Traceback" not in text
+    assert "locals" not in text.lower()
+    assert len([line for line in log if "404 GET /broadsheet/nope:" in line]) == 3
+    errors = [line for line in log if "Cannot sort table by nope" in line]
+    assert len(errors) == 1
+    assert errors[0].startswith("ERROR:")
+
+
+def test_public_with_allow_sql_and_a_time_limit_passed_through(
+    output: tuple[Path, Database],
+) -> None:
+    running = Server(
+        output[0], "--public", "--allow-sql", "--setting", "sql_time_limit_ms", "100"
+    )
+    try:
+        assert running.rows("/broadsheet.json?sql=select+2+as+n") == [{"n": 2}]
+        endless = (
+            "with recursive c(x) as (select 1 union all select x + 1 from c) "
+            "select count(*) from c"
+        )
+        started = time.monotonic()
+        status, body = running.status(f"/broadsheet.json?sql={quote(endless)}")
+        assert time.monotonic() - started < 5
+        assert b"SQL query took too long" in body, (status, body[:300])
+        settings = running.json("/-/settings.json")
+        assert settings["sql_time_limit_ms"] == 100
+        assert settings["default_allow_sql"] is True
+    finally:
+        running.stop()

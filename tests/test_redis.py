@@ -663,8 +663,10 @@ def api(base: str, endpoint: str, fields: list[tuple[str, str]] | None = None) -
 @pytest.fixture
 def scrapyd(tmp_path: Path):
     """A real scrapyd on a free loopback port, its eggs, logs and queues in tmp_path."""
-    if shutil.which("scrapyd") is None or shutil.which("scrapyd-deploy") is None:
-        pytest.skip("scrapyd and scrapyd-client are not installed")
+    for tool in ("scrapyd", "scrapyd-deploy"):
+        assert shutil.which(tool), (
+            f"{tool} comes with the test extra: pip install -e '.[test]'"
+        )
     home = tmp_path / "scrapyd"
     home.mkdir()
     port = free_port()
@@ -708,11 +710,10 @@ def test_scrapyd_deploy_and_schedule_crawl_into_the_database(
     (project / "scrapy.cfg").write_text(
         config.replace("http://localhost:6800/", f"{base}/")
     )
-    if not scrapy_entry_point():
-        pytest.xfail(
-            "scrapyd finds the settings through the egg's entry point: pyproject.toml "
-            'needs [project.entry-points.scrapy] settings = "pipeline.settings"'
-        )
+    assert scrapy_entry_point(), (
+        "scrapyd finds the settings through the egg's entry point: pyproject.toml "
+        'needs [project.entry-points.scrapy] settings = "pipeline.settings"'
+    )
     egg = tmp_path / "broadsheet.egg"
     built = subprocess.run(
         ["scrapyd-deploy", f"--build-egg={egg}"],
@@ -728,14 +729,11 @@ def test_scrapyd_deploy_and_schedule_crawl_into_the_database(
         text=True,
         timeout=60,
     )
-    if probe.returncode != 0 and "Not a directory" in probe.stderr:
-        pytest.xfail(
-            "scrapyd imports the project from the zipped egg: pipeline/normalize/layout.py and "
-            "pipeline/sources.py must read layout.toml and sources.toml with "
-            "importlib.resources, not Path(__file__): "
-            + probe.stderr.strip().splitlines()[-1]
-        )
-    assert probe.returncode == 0, probe.stderr
+    assert probe.returncode == 0, (
+        "scrapyd imports the project from the zipped egg: the packaged layout.toml and "
+        "sources.toml must be read with importlib.resources, not Path(__file__): "
+        + probe.stderr
+    )
     deployed = subprocess.run(
         ["scrapyd-deploy", "--version", "r1"],
         cwd=project,

@@ -95,11 +95,13 @@ def replay(
     )
     with reporting():
         if redis_url:
+            from pipeline.scale.connection import redact
             from pipeline.scale.fanout import print_fan_out
 
             with counting(console, "queueing") as advance:
                 files, counts = queue_files(job, redis_url, advance)
-            print_fan_out(counts, f"queued {files} file(s) in {redis_url}", console)
+            title = f"queued {files} file(s) in {redact(redis_url)}"
+            print_fan_out(counts, title, console)
             return
         with counting(console, "replaying") as advance:
             done = replay_files(job, advance)

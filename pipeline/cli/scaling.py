@@ -116,6 +116,7 @@ def work(
     import socket
 
     from pipeline.inputs.workers import ExtractPool
+    from pipeline.scale.connection import Keys, patience_for
     from pipeline.scale.fanout import Worker
     from pipeline.scale.queues import connect
     from pipeline.sources import load_sources
@@ -124,7 +125,14 @@ def work(
         sources = load_sources(sources_file)
         client = connect(redis_url)
         with ExtractPool(workers) as pool:
-            worker = Worker(client, pool, name or socket.gethostname(), sources.get)
+            worker = Worker(
+                client,
+                pool,
+                name or socket.gethostname(),
+                sources.get,
+                keys=Keys.from_env(),
+                patience=patience_for(redis_url),
+            )
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda signum, frame: worker.stop())
             worker.run(once)

@@ -25,12 +25,37 @@ from pipeline.errors import BroadsheetError
     help="Port (0: any free port)",
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open a web browser on it")
-def serve(output_dir: Path, host: str, port: int, open_browser: bool) -> None:
+@click.option(
+    "--public",
+    is_flag=True,
+    help="Serve to anyone (implied by a --host other than loopback): no arbitrary SQL, a SQL time limit, no paths, one log line per error",
+)
+@click.option(
+    "--allow-sql", is_flag=True, help="Public, yet let visitors run their own SQL"
+)
+@click.option(
+    "--setting",
+    "settings",
+    multiple=True,
+    nargs=2,
+    metavar="NAME VALUE",
+    help="Datasette setting, passed through (repeatable), e.g. --setting sql_time_limit_ms 500",
+)
+def serve(
+    output_dir: Path,
+    host: str,
+    port: int,
+    open_browser: bool,
+    public: bool,
+    allow_sql: bool,
+    settings: tuple[tuple[str, str], ...],
+) -> None:
     """Browse and search the database with Datasette (read-only, alongside a crawl).
 
     \b
         broadsheet serve
         broadsheet serve --output /srv/news --host 0.0.0.0 --port 8080
+        broadsheet serve --public   (behind a reverse proxy on this machine)
     """
     import os
 
@@ -47,7 +72,15 @@ def serve(output_dir: Path, host: str, port: int, open_browser: bool) -> None:
     except ServeError as error:
         raise click.ClickException(str(error)) from None
     _check_port(host, port)
-    command = datasette_command(db_path, host, port, open_browser)
+    command = datasette_command(
+        db_path,
+        host,
+        port,
+        open_browser,
+        public=public,
+        allow_sql=allow_sql,
+        settings=settings,
+    )
     sys.stdout.flush()
     os.execv(command[0], command)  # Datasette takes over this process and its signals
 

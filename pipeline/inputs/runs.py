@@ -98,13 +98,22 @@ def queue_files(
     job: ReplayJob, redis_url: str, advance: Callable[[], None] | None = None
 ) -> tuple[int, FanOut]:
     """Push the pages of ``job.paths`` to Redis for ``broadsheet work``: (files, counts)."""
+    from pipeline.scale.connection import Keys, patience_for
     from pipeline.scale.fanout import fan_out
     from pipeline.scale.queues import connect
 
     resolver = Resolver(job.sources_file, job.source_name)
     files = _files(job.paths)
     pages = iter_pages(files, job.source_name, resolver.source_for, job.url_prefix)
-    return len(files), fan_out(pages, connect(redis_url), advance=advance)
+    client = connect(redis_url)
+    counts = fan_out(
+        pages,
+        client,
+        advance=advance or (lambda: None),
+        keys=Keys.from_env(),
+        patience=patience_for(redis_url),
+    )
+    return len(files), counts
 
 
 def _files(paths: list[Path]) -> list[Path]:

@@ -12,6 +12,7 @@ process pool and pushes each Article (or the reason it was dropped) to
 ``broadsheet:items``; the loader normalizes it again, as it trusts no message. A page
 leaves the worker's processing list ``broadsheet:pages:processing:<name>`` only once
 its result is pushed; a worker restarted under the same name takes back what it left.
+Both wait for a Redis that went away up to the give-up time, then raise RedisGone.
 """
 
 from __future__ import annotations
@@ -29,9 +30,8 @@ from pipeline.errors import Dropped
 from pipeline.inputs.replay import Skipped
 from pipeline.inputs.workers import ExtractPool
 from pipeline.items import Page
+from pipeline.scale.connection import Keys, Patience
 from pipeline.scale.queues import (
-    ITEMS,
-    PAGES,
     QueueError,
     ReliableList,
     article_message,
@@ -58,10 +58,13 @@ def fan_out(
     client: redis.Redis,
     max_queued: int = MAX_QUEUED,
     advance: Callable[[], None] = lambda: None,
+    keys: Keys | None = None,
+    patience: Patience | None = None,
 ) -> FanOut:
     """Push every page to ``broadsheet:pages`` and every skipped record to the loader."""
-    pages = ReliableList(client, PAGES)
-    items = ReliableList(client, ITEMS)
+    keys = keys or Keys()
+    pages = ReliableList(client, keys.pages, patience=patience)
+    items = ReliableList(client, keys.items, patience=patience)
     counts = FanOut()
     for record in records:
         if isinstance(record, Skipped):
@@ -87,9 +90,12 @@ class Worker:
         name: str,
         source_of: Callable[[str], Source | None] = lambda name: None,
         batch: int | None = None,
+        keys: Keys | None = None,
+        patience: Patience | None = None,
     ) -> None:
-        self.pages = ReliableList(client, PAGES, consumer=name)
-        self.items = ReliableList(client, ITEMS)
+        keys = keys or Keys()
+        self.pages = ReliableList(client, keys.pages, name, patience)
+        self.items = ReliableList(client, keys.items, patience=patience)
         self.pool = pool
         self.source_of = source_of
         self.batch = batch or max(4, 4 * pool.workers)
@@ -124,7 +130,11 @@ class Worker:
             try:
                 taken.append((raw, decode(raw).page()))
             except (QueueError, TypeError, KeyError, ValueError) as error:
-                log.warning("rejected a page message: %s", error)
+                log.warning(
+                    "rejected a page message (kept in %s): %s",
+                    self.pages.rejected,
+                    error,
+                )
                 self.pages.reject(raw)
                 self.done["rejected"] += 1
         return taken

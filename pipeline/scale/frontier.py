@@ -4,7 +4,7 @@ Set ``BROADSHEET_REDIS_URL`` (``broadsheet crawl --redis URL``, or ``-s`` with
 ``scrapy crawl`` and scrapyd; scrapy-redis's own ``REDIS_URL`` works too) and the
 :class:`RedisFrontier` add-on switches the crawl over:
 
-* :class:`SourceScheduler` (scrapy-redis's Scheduler, ``SCHEDULER_PERSIST``): one
+* :class:`~pipeline.scale.scheduler.SourceScheduler` (scrapy-redis's Scheduler, ``SCHEDULER_PERSIST``): one
   request queue per source, ``broadsheet:<source>:requests``, shared by every process
   crawling that source, on any machine;
 * :class:`ArticleDupeFilter`: article requests are checked against the source's
@@ -20,11 +20,20 @@ Set ``BROADSHEET_REDIS_URL`` (``broadsheet crawl --redis URL``, or ``-s`` with
 The seen-set holds :func:`fingerprint` of each article URL: one value for every
 variant of a URL (scheme, ``www.``, tracking parameters, AMP), as the store matches
 them. :func:`seed` fills it from an existing database.
+
+Queued requests are JSON (:mod:`pipeline.scale.serializer`, scrapy-redis's
+``SCHEDULER_SERIALIZER``), never pickle: :class:`JsonQueue` sets aside, in
+``<queue>:rejected``, a message that is not a request broadsheet wrote, counts it
+(``broadsheet/redis/rejected``) and logs one line. Keys start with
+``BROADSHEET_REDIS_PREFIX``. When Redis stops answering, the crawler holds what it
+would push and waits (:class:`Outage`) up to ``BROADSHEET_REDIS_GIVE_UP`` seconds,
+then closes with reason ``redis-unreachable`` (a failing run).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import socket
@@ -39,29 +48,31 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings, Settings
 from scrapy.statscollectors import StatsCollector
-from scrapy.utils.misc import load_object
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
-from scrapy_redis.scheduler import Scheduler
 
 from pipeline.crawl.runner import NO_LISTING, run_stats
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
 from pipeline.output import DB_NAME
 from pipeline.runstats import RunStats, print_summary, utc_now
-from pipeline.scale.queues import ITEMS, PREFIX, ReliableList, article_message, connect
+from pipeline.scale.connection import LOST, Keys
+from pipeline.scale.outage import (
+    Outage,
+    hand_over,
+    keys_of,
+    redis_url,
+    spill,
+)
+from pipeline.scale.queues import article_message, connect
 from pipeline.scale.queues import crawl_message as run_message
 from pipeline.store.dedup import url_variants
 
 log = logging.getLogger(__name__)
-QUEUE_KEY = f"{PREFIX}:%(spider)s:requests"
-SEEN_KEY = f"{PREFIX}:%(spider)s:seen"
+QUEUE_KEY = Keys().queue_template
+SEEN_KEY = Keys().seen_template
 SEED_BATCH = 1000
 NOTHING_FETCHED = "no article fetched"  # pipeline.crawl.runner.verdict's last word
-
-
-def redis_url(settings: BaseSettings) -> str:
-    return settings.get("BROADSHEET_REDIS_URL") or settings.get("REDIS_URL") or ""
 
 
 def frontier_name(spider: Spider) -> str:
@@ -89,13 +100,17 @@ class RedisFrontier:
         url = redis_url(settings)
         if not url:
             return
+        keys = keys_of(settings)
         for name, value in {
             "REDIS_URL": url,
-            "SCHEDULER": "pipeline.scale.frontier.SourceScheduler",
+            "REDIS_PARAMS": {"redis_cls": "pipeline.scale.connection.EnvRedis"},
+            "SCHEDULER": "pipeline.scale.scheduler.SourceScheduler",
+            "SCHEDULER_QUEUE_CLASS": "pipeline.scale.scheduler.JsonQueue",
+            "SCHEDULER_SERIALIZER": "pipeline.scale.serializer",
             "DUPEFILTER_CLASS": "pipeline.scale.frontier.ArticleDupeFilter",
             "SCHEDULER_PERSIST": True,
-            "SCHEDULER_QUEUE_KEY": QUEUE_KEY,
-            "SCHEDULER_DUPEFILTER_KEY": SEEN_KEY,
+            "SCHEDULER_QUEUE_KEY": keys.queue_template,
+            "SCHEDULER_DUPEFILTER_KEY": keys.seen_template,
         }.items():
             settings.set(name, value, priority="addon")
         # the loader normalizes what it takes from Redis (it trusts no message)
@@ -106,47 +121,6 @@ class RedisFrontier:
         middlewares = settings["DOWNLOADER_MIDDLEWARES"]
         middlewares["pipeline.crawl.middlewares.ConditionalListings"] = None
         middlewares["pipeline.scale.frontier.ForgetFailed"] = 50
-
-
-class SourceScheduler(Scheduler):
-    """scrapy-redis's Scheduler with its queue named after the source, not the spider
-    (and its stats kept without the ``spider`` argument current Scrapy deprecates)."""
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> SourceScheduler:
-        scheduler = cls.from_settings(crawler.settings)
-        scheduler.crawler_stats = crawler.stats
-        return scheduler
-
-    def enqueue_request(self, request: Request) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
-            self.df.log(request, self.spider)
-            return False
-        self.queue.push(request)
-        self.crawler_stats.inc_value("scheduler/enqueued/redis")
-        return True
-
-    def next_request(self) -> Request | None:
-        request = self.queue.pop(self.idle_before_close)
-        if request is not None:
-            self.crawler_stats.inc_value("scheduler/dequeued/redis")
-        return request
-
-    def open(self, spider: Spider) -> None:
-        self.spider = spider
-        name = frontier_name(spider).replace("%", "%%")
-        self.queue = load_object(self.queue_cls)(
-            server=self.server,
-            spider=spider,
-            key=self.queue_key % {"spider": name},
-            serializer=self.serializer,
-        )
-        if not self.df:
-            self.df = load_object(self.dupefilter_cls).from_spider(spider)
-        if self.flush_on_start:
-            self.flush()
-        if len(self.queue):
-            spider.logger.info("resuming: %d requests queued in Redis", len(self.queue))
 
 
 class ArticleDupeFilter(RFPDupeFilter):
@@ -217,7 +191,10 @@ class ForgetFailed:
             return
         urls = {request.url, *request.meta.get("redirect_urls", ())}
         key = seen_key(frontier_name(self.crawler.spider), self.crawler.settings)
-        self.server.srem(key, *(fingerprint(url) for url in urls))
+        prints = [fingerprint(url) for url in urls]
+        outage = Outage.of(self.crawler)
+        if outage.guard(lambda: self.server.srem(key, *prints), None) is None:
+            outage.unsent.append(json.dumps({"forget": [key, *prints]}))
         self.crawler.stats.inc_value("broadsheet/forgotten")
 
 
@@ -243,7 +220,10 @@ class PushItems:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        self.queue = ReliableList(get_redis_from_settings(settings), ITEMS)
+        self.server = get_redis_from_settings(settings)
+        self.key = keys_of(settings).items
+        self.outage = Outage.of(crawler)
+        self.held: list[bytes] = []  # messages waiting for Redis to come back
         command = settings.get("BROADSHEET_COMMAND") or "scrapy crawl"
         self.command = command if "redis" in command else f"{command} --redis"
         # Crawlers on several machines start runs at the same second: say which one.
@@ -259,8 +239,13 @@ class PushItems:
     def open_spider(self) -> None:
         self.started = utc_now()
 
+    def push(self, message: bytes) -> None:
+        self.held.append(message)
+        if self.outage.guard(lambda: self.server.rpush(self.key, *self.held), None):
+            self.held = []
+
     def process_item(self, item: Article) -> Article:
-        self.queue.push(article_message(item))
+        self.push(article_message(item))
         self.crawler.stats.inc_value("broadsheet/outcome/queued")
         return item
 
@@ -271,7 +256,18 @@ class PushItems:
         queued = run.outcomes.pop("queued", 0)
         seen = stats.get_value("broadsheet/skipped/seen", 0)
         shared_verdict(run, queued, seen)
-        self.queue.push(run_message(run.as_row(self.run_id)))
+        self.held.append(run_message(run.as_row(self.run_id)))
+        try:  # one last try, whatever the outage said
+            self.server.rpush(self.key, *self.held)
+            self.held = []
+        except LOST as error:
+            log.debug("run row not pushed: %s", error)
+        self.outage.unsent += [
+            json.dumps({"push": m.decode(), "key": self.key}) for m in self.held
+        ]
+        if self.outage.unsent:
+            path = spill(self.crawler.settings, name, self.outage.unsent)
+            run.message += f"; what Redis did not get is kept in {path}"
         stats.set_value("broadsheet/status", "failing" if run.broken else "ok")
         stats.set_value("broadsheet/message", run.message)
         print_summary([run], title=f"broadsheet crawl: {name} (into Redis)")
@@ -296,21 +292,29 @@ def prepare_crawl(
         )
     settings.set("BROADSHEET_REDIS_URL", url, priority="cmdline")
     client = connect(url)
+    output = Path(settings.get("BROADSHEET_OUTPUT") or "output")
+    handed = hand_over(output, client)
+    if handed:
+        log.warning("handed %d message(s) earlier crawlers kept over to Redis", handed)
     if seed_from is None:
         return {}
     database = seed_from / DB_NAME
     if not database.is_file():
         raise FrontierError(f"--seed-from {seed_from}: no {DB_NAME} there")
-    return seed(database, client)
+    return seed(database, client, keys=keys_of(settings))
 
 
 # -- seeding ------------------------------------------------------------------
 
 
 def seed(
-    database: Path, client: redis.Redis, sources: set[str] | None = None
+    database: Path,
+    client: redis.Redis,
+    sources: set[str] | None = None,
+    keys: Keys | None = None,
 ) -> dict[str, int]:
-    """Put every URL stored in ``database`` into its source's seen-set.
+    """Put every URL stored in ``database`` into its source's seen-set (keys under
+    ``keys``' prefix, by default ``BROADSHEET_REDIS_PREFIX``'s).
 
     Returns how many URLs were added per source (already present ones not counted).
     """
@@ -325,12 +329,13 @@ def seed(
                 by_source[source].add(fingerprint(url))
     finally:
         conn.close()
+    template = (keys or Keys.from_env()).seen_template
     added: dict[str, int] = {}
     for source, prints in sorted(by_source.items()):
         values = sorted(prints)
         added[source] = 0
         for start in range(0, len(values), SEED_BATCH):
             added[source] += client.sadd(
-                seen_key(source), *values[start : start + SEED_BATCH]
+                template % {"spider": source}, *values[start : start + SEED_BATCH]
             )
     return added

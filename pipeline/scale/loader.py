@@ -11,6 +11,11 @@ a run row already recorded is not recorded again.
 
 One loader per Redis database: it claims ``broadsheet:loader`` (host and PID, expiring
 unless renewed), besides holding the output folder's lock.
+
+When Redis goes away the loader waits for it up to the give-up time
+(``BROADSHEET_REDIS_GIVE_UP``), then records the runs it applied in ``crawls`` and
+stops with RedisGone; what it had taken but not committed stays in the processing list
+for the next loader.
 """
 
 from __future__ import annotations
@@ -32,9 +37,15 @@ from pipeline.errors import BroadsheetError
 from pipeline.normalize.layout import Layout
 from pipeline.normalize.stage import normalize
 from pipeline.runstats import RunStats, print_summary, utc_now
+from pipeline.scale.connection import (
+    Keys,
+    Patience,
+    RedisGone,
+    patience_for,
+    redact,
+)
 from pipeline.scale.queues import (
     ITEMS,
-    PREFIX,
     Message,
     QueueError,
     ReliableList,
@@ -46,10 +57,9 @@ from pipeline.store.lock import output_lock
 from pipeline.store.writer import Store
 
 log = logging.getLogger(__name__)
-CLAIM_KEY = f"{PREFIX}:loader"
+CLAIM_KEY = Keys().claim
 CLAIM_SECONDS = 10
 POLL_SECONDS = 1.0
-CRAWL_COLUMNS = set(RunStats("-").as_row("-"))
 
 
 class LoaderBusy(BroadsheetError):
@@ -76,19 +86,30 @@ def _holder_is_dead(holder: str) -> bool:
 class Claim:
     """``broadsheet:loader`` set to this loader's host and PID, renewed while it runs."""
 
-    def __init__(self, client: redis.Redis, url: str) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        url: str,
+        key: str = CLAIM_KEY,
+        patience: Patience | None = None,
+    ) -> None:
         self.client = client
-        self.url = url
+        self.url = redact(url)
+        self.key = key
+        self.call = patience or Patience()
         self.me = f"{socket.gethostname()} {os.getpid()}"
         self.renewed = 0.0
 
+    def holder(self) -> str:
+        return (self.call(self.client.get, self.key) or b"").decode()
+
     def take(self) -> None:
-        if self.client.set(CLAIM_KEY, self.me, nx=True, ex=CLAIM_SECONDS):
+        if self.call(self.client.set, self.key, self.me, nx=True, ex=CLAIM_SECONDS):
             self.renewed = time.monotonic()
             return
-        holder = (self.client.get(CLAIM_KEY) or b"").decode()
+        holder = self.holder()
         if holder and _holder_is_dead(holder):
-            self.client.set(CLAIM_KEY, self.me, ex=CLAIM_SECONDS)
+            self.call(self.client.set, self.key, self.me, ex=CLAIM_SECONDS)
             self.renewed = time.monotonic()
             return
         raise LoaderBusy(
@@ -100,14 +121,18 @@ class Claim:
     def renew(self) -> None:
         if time.monotonic() - self.renewed < CLAIM_SECONDS / 3:
             return
-        if (self.client.get(CLAIM_KEY) or b"").decode() not in ("", self.me):
+        if self.holder() not in ("", self.me):
             raise LoaderBusy(f"another loader took over {self.url}; stopping")
-        self.client.set(CLAIM_KEY, self.me, ex=CLAIM_SECONDS)
+        self.call(self.client.set, self.key, self.me, ex=CLAIM_SECONDS)
         self.renewed = time.monotonic()
 
     def release(self) -> None:
-        if (self.client.get(CLAIM_KEY) or b"").decode() == self.me:
-            self.client.delete(CLAIM_KEY)
+        """Give the claim back, if Redis answers (else it expires by itself)."""
+        try:
+            if (self.client.get(self.key) or b"").decode() == self.me:
+                self.client.delete(self.key)
+        except redis.RedisError as error:
+            log.debug("claim not released (it expires): %s", error)
 
 
 # -- the loop -----------------------------------------------------------------
@@ -122,8 +147,10 @@ class Loader:
         store: Store,
         source_of: Callable[[str], Source | None] = lambda name: None,
         command: str = "broadsheet load",
+        keys: Keys | None = None,
+        patience: Patience | None = None,
     ) -> None:
-        self.queue = ReliableList(client, ITEMS)
+        self.queue = ReliableList(client, (keys or Keys()).items, patience=patience)
         self.store = store
         self.source_of = source_of
         self.command = command
@@ -137,23 +164,27 @@ class Loader:
     def drain(self, once: bool, tick: Callable[[], None] = lambda: None) -> None:
         """Apply messages until the list is empty (``once``) or :meth:`stop` is called.
 
-        Whenever the list runs dry, the runs so far are recorded in ``crawls``.
+        Whenever the list runs dry, the runs so far are recorded in ``crawls``; when
+        Redis has gone away for good, too, before RedisGone is raised.
         """
-        recovered = self.queue.recover()
-        if recovered:
-            log.info(
-                "took back %d message(s) a stopped loader had not committed", recovered
-            )
-        while not self.stopping:
-            tick()
-            raw = self.queue.take(0 if once else POLL_SECONDS)
-            if raw is None:
-                self.record()
-                if once:
-                    break
-                continue
-            self.apply(raw)
-        self.record()
+        try:
+            recovered = self.queue.recover()
+            if recovered:
+                log.info(
+                    "took back %d message(s) a stopped loader had not committed",
+                    recovered,
+                )
+            while not self.stopping:
+                tick()
+                raw = self.queue.take(0 if once else POLL_SECONDS)
+                if raw is None:
+                    self.record()
+                    if once:
+                        break
+                    continue
+                self.apply(raw)
+        finally:
+            self.record()
 
     def stop(self) -> None:
         self.stopping = True
@@ -178,11 +209,12 @@ class Loader:
             run.pages += 1
             run.count(self.store.add(normalize(article, self.store.layout)).kind)
         elif message.kind == "dropped":
-            run = self.run(str(message.data["source"]))
+            source, reason = message.dropped()
+            run = self.run(source)
             run.pages += 1
-            run.drop(str(message.data["reason"]))
+            run.drop(reason)
         elif message.kind == "crawl":
-            self.record_crawl(message.data)
+            self.record_crawl(message.crawl_row())
         else:
             raise QueueError(f"a {message.kind} message does not belong in {ITEMS}")
 
@@ -197,7 +229,6 @@ class Loader:
 
     def record_crawl(self, row: dict[str, Any]) -> None:
         """A crawler's run row, once (a replayed message finds it recorded)."""
-        row = {key: value for key, value in row.items() if key in CRAWL_COLUMNS}
         if self.store.record_crawl(row, once=True):
             self.crawl_rows += 1
 
@@ -242,15 +273,29 @@ def run_loader(
     threshold: float = 0.8,
     console: Console | None = None,
 ) -> Loader:
-    """``broadsheet load``: claim the Redis list, hold the output lock, drain, summarise."""
+    """``broadsheet load``: claim the Redis list, hold the output lock, drain, summarise.
+
+    Raises RedisGone (after recording what was applied) when Redis stays away longer
+    than ``BROADSHEET_REDIS_GIVE_UP`` seconds.
+    """
     client = connect(url)
-    claim = Claim(client, url)
+    keys = Keys.from_env()
+    patience = patience_for(url)
+    claim = Claim(client, url, keys.claim, patience)
     with output_lock(output), Store(output, layout, threshold) as store:
         claim.take()
-        loader = Loader(client, store, (sources or {}).get)
+        loader = Loader(
+            client, store, (sources or {}).get, keys=keys, patience=patience
+        )
         try:
             with stop_on_signals(loader):
                 loader.drain(once, tick=claim.renew)
+        except RedisGone as error:
+            print_summary(merge(loader.recorded), f"loaded into {output}", console)
+            raise RedisGone(
+                f"{error}: stopped; what was loaded is committed, the rest stays in "
+                "Redis for the next broadsheet load"
+            ) from None
         finally:
             claim.release()
     totals = ", ".join(
@@ -261,7 +306,7 @@ def run_loader(
         )
         if n
     )
-    title = f"loaded {url} into {output}" + (f" ({totals})" if totals else "")
+    title = f"loaded {redact(url)} into {output}" + (f" ({totals})" if totals else "")
     print_summary(merge(loader.recorded), title, console)
     return loader
 

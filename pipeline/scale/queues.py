@@ -1,6 +1,6 @@
 """Reliable Redis lists between machines: what crawlers and workers hand to the loader.
 
-Keys (all under ``broadsheet:``)::
+Keys (all under ``broadsheet:``, or the prefix of ``BROADSHEET_REDIS_PREFIX``)::
 
     broadsheet:<source>:requests    scrapy-redis request queue of one source (frontier.py)
     broadsheet:<source>:seen        fingerprints of the article URLs requested (frontier.py)
@@ -17,42 +17,40 @@ by moving it (LMOVE/BLMOVE) to the processing list and removes it (LREM) only on
 it has been handled; :meth:`ReliableList.recover` puts whatever a killed consumer
 left there back at the head of the list. Delivery is at-least-once: a consumer must
 be idempotent (``Store.add`` is).
+
+A message is data only: :func:`decode` checks the JSON against the fields and types of
+the record it names (nothing is unpickled or imported) and raises QueueError for
+anything else, which the consumer moves to the ``:rejected`` list. Every Redis call of
+a :class:`ReliableList` waits out a Redis that went away for a bounded time
+(:class:`~pipeline.scale.connection.Patience`), then raises RedisGone.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
-from pipeline.errors import BroadsheetError
 from pipeline.items import Article, Page
+from pipeline.scale.connection import (  # noqa: F401 (the queue's public names)
+    DEFAULT_PREFIX,
+    Keys,
+    Patience,
+    QueueError,
+    RedisGone,
+    connect,
+)
+from pipeline.scale.schema import check_article, check_crawl_row, check_page
 
-PREFIX = "broadsheet"
-ITEMS = f"{PREFIX}:items"
-PAGES = f"{PREFIX}:pages"
+PREFIX = DEFAULT_PREFIX
+ITEMS = Keys().items
+PAGES = Keys().pages
 KINDS = ("article", "page", "dropped", "crawl")
-
-
-class QueueError(BroadsheetError):
-    """Redis cannot be reached, or a message cannot be read."""
-
-
-def connect(url: str) -> redis.Redis:
-    """A client for ``redis://HOST:PORT/DB``, checked with a PING."""
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=10)
-        client.ping()
-    except ValueError as error:
-        raise QueueError(
-            f'invalid Redis URL "{url}": {error} (e.g. redis://localhost:6379/0)'
-        ) from None
-    except redis.RedisError as error:
-        raise QueueError(f"cannot reach Redis at {url}: {error}") from None
-    return client
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a page of DOWNLOAD_MAXSIZE, base64, with room
 
 
 # -- messages -----------------------------------------------------------------
@@ -64,12 +62,25 @@ class Message:
     data: dict[str, Any]
 
     def article(self) -> Article:
-        return Article.from_dict(self.data)
+        return Article.from_dict(check_article(self.data))
 
     def page(self) -> Page:
-        data = dict(self.data)
-        data["body"] = base64.b64decode(data["body"])
+        data = dict(check_page(self.data))
+        try:
+            data["body"] = base64.b64decode(data["body"], validate=True)
+        except binascii.Error as error:
+            raise QueueError(f"page body is not base64: {error}") from None
         return Page.from_dict(data)
+
+    def dropped(self) -> tuple[str, str]:
+        """Source and reason of a ``dropped`` message."""
+        source, reason = self.data.get("source"), self.data.get("reason")
+        if not isinstance(source, str) or not isinstance(reason, str):
+            raise QueueError("a dropped message needs a source and a reason")
+        return source, reason
+
+    def crawl_row(self) -> dict[str, Any]:
+        return check_crawl_row(self.data)
 
 
 def article_message(article: Article) -> bytes:
@@ -96,10 +107,14 @@ def _encode(kind: str, data: dict[str, Any]) -> bytes:
 
 def decode(raw: bytes) -> Message:
     """The message in ``raw``, or QueueError saying what is wrong with it."""
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise QueueError(f"a message of {len(raw)} bytes (at most {MAX_MESSAGE_BYTES})")
     try:
         value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise QueueError(f"not a JSON message: {error}") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise QueueError(
+            f"not a JSON message ({str(error)[:80]}): {raw[:40]!r}"
+        ) from None
     if not isinstance(value, dict) or value.get("kind") not in KINDS:
         raise QueueError(f"not a broadsheet message: {raw[:80]!r}")
     if not isinstance(value.get("data"), dict):
@@ -114,9 +129,14 @@ class ReliableList:
     """A Redis list with a processing list beside it: take, then ack once done."""
 
     def __init__(
-        self, client: redis.Redis, key: str, consumer: str | None = None
+        self,
+        client: redis.Redis,
+        key: str,
+        consumer: str | None = None,
+        patience: Patience | None = None,
     ) -> None:
         self.client = client
+        self.call = patience or Patience()
         self.key = key
         # One processing list per consumer: a restarted consumer takes back its own.
         self.processing = f"{key}:processing" + (f":{consumer}" if consumer else "")
@@ -124,37 +144,41 @@ class ReliableList:
 
     def push(self, *raw: bytes) -> None:
         if raw:
-            self.client.rpush(self.key, *raw)
+            self.call(self.client.rpush, self.key, *raw)
 
     def take(self, timeout: float = 0) -> bytes | None:
         """The oldest message, now in the processing list; None when there is none
         (after waiting up to ``timeout`` seconds; 0: do not wait)."""
         if timeout > 0:
-            return self.client.blmove(
-                self.key, self.processing, timeout, "LEFT", "RIGHT"
+            return self.call(
+                self.client.blmove, self.key, self.processing, timeout, "LEFT", "RIGHT"
             )
-        return self.client.lmove(self.key, self.processing, "LEFT", "RIGHT")
+        return self.call(self.client.lmove, self.key, self.processing, "LEFT", "RIGHT")
 
     def ack(self, raw: bytes) -> None:
         """Forget a message that has been handled."""
-        self.client.lrem(self.processing, 1, raw)
+        self.call(self.client.lrem, self.processing, 1, raw)
 
     def reject(self, raw: bytes) -> None:
         """Set aside a message that cannot be handled, so that it blocks nothing."""
-        with self.client.pipeline(transaction=True) as pipe:
-            pipe.rpush(self.rejected, raw)
-            pipe.lrem(self.processing, 1, raw)
-            pipe.execute()
+
+        def move() -> None:
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.rpush(self.rejected, raw)
+                pipe.lrem(self.processing, 1, raw)
+                pipe.execute()
+
+        self.call(move)
 
     def recover(self) -> int:
         """Put back, in their order, the messages a killed consumer had taken."""
         moved = 0
-        while self.client.lmove(self.processing, self.key, "RIGHT", "LEFT"):
+        while self.call(self.client.lmove, self.processing, self.key, "RIGHT", "LEFT"):
             moved += 1
         return moved
 
     def __len__(self) -> int:
-        return self.client.llen(self.key)
+        return self.call(self.client.llen, self.key)
 
     def pending(self) -> int:
-        return self.client.llen(self.processing)
+        return self.call(self.client.llen, self.processing)

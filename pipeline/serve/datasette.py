@@ -3,12 +3,19 @@
 Both open ``<output>/broadsheet.db`` read-only while a crawl may be writing it (WAL), and
 neither migrates it: a database from another release is refused with a message saying
 what to do.
+
+Served beyond the loopback interface (or with ``public``), Datasette runs with
+:data:`PUBLIC_SETTINGS` (no arbitrary SQL unless allowed, a SQL time limit, no
+database download) and the plugin in ``public/public.py`` (one log line per error,
+no machine paths). Settings given by the user come last and win.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import sqlite3
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +29,12 @@ from pipeline.store.drops import counts as drop_counts
 from pipeline.store.schema import SCHEMA_VERSION
 
 METADATA_PATH = Path(__file__).with_name("metadata.yml")
+PLUGINS_DIR = Path(__file__).with_name("public")
+PUBLIC_SETTINGS = {
+    "default_allow_sql": "off",  # canned queries, tables, facets and search still work
+    "sql_time_limit_ms": "1000",
+    "allow_download": "off",
+}
 
 
 class ServeError(BroadsheetError):
@@ -60,16 +73,41 @@ def _version_message(db_path: Path, version: int) -> str:
     )
 
 
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def datasette_command(
     db_path: Path,
     host: str = "127.0.0.1",
     port: int = 8001,
     open_browser: bool = False,
     metadata: Path = METADATA_PATH,
+    public: bool = False,
+    allow_sql: bool = False,
+    settings: Sequence[tuple[str, str]] = (),
 ) -> list[str]:
-    """The command line that serves ``db_path`` (mutable: a crawl may write it) with Datasette."""
+    """The command line that serves ``db_path`` (mutable: a crawl may write it) with Datasette.
+
+    ``public`` (implied by a host other than loopback) adds the public settings and
+    plugin; ``allow_sql`` keeps arbitrary SQL on; ``settings`` are Datasette's own
+    ``--setting NAME VALUE``, passed last.
+    """
     command = [sys.executable, "-m", "datasette", "serve", str(db_path)]
     command += ["--metadata", str(metadata), "--host", host, "--port", str(port)]
+    if public or not is_loopback(host):
+        command += ["--plugins-dir", str(PLUGINS_DIR)]
+        for name, value in PUBLIC_SETTINGS.items():
+            if not (allow_sql and name == "default_allow_sql"):
+                command += ["--setting", name, value]
+    for name, value in settings:
+        command += ["--setting", name, value]
     if open_browser:
         command.append("--open")
     return command
