@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pipeline.errors import Dropped
 from pipeline.extract.article import extract
 from pipeline.extract.dates import parse_when, published
-from pipeline.extract.metadata import strip_site_name
+from pipeline.extract.titles import strip_site_name
 from pipeline.items import Article, Hints, Page
 from pipeline.sources import Source, SourceError
 from pipeline.wordcount import count_words

@@ -43,7 +43,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.errors import Dropped
-from pipeline.extract import metadata
+from pipeline.extract import metadata, titles
 from pipeline.extract.article import decode_html, extract, parse_html
 from pipeline.extract.jsonld import read_linked_data, text_value
 from pipeline.items import Page
@@ -84,7 +84,7 @@ def title_sources(body: bytes, url: str) -> list[str]:
         return []
     meta = metadata.Meta.of(tree)
     linked = read_linked_data(tree)
-    names = metadata.site_names(meta, linked, url)
+    names = titles.site_names(meta, linked, url)
     offered = [
         text_value(linked.get("headline")),
         meta.first("og:title"),
@@ -95,7 +95,7 @@ def title_sources(body: bytes, url: str) -> list[str]:
     found = []
     for value in map(metadata.clean_text, offered):
         if value:
-            found += [value, metadata.strip_site_name(value, names)]
+            found += [value, titles.strip_site_name(value, names)]
     return found
 
 
