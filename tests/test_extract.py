@@ -602,25 +602,100 @@ def test_too_little_text_is_no_text():
     assert dropped.value.reason == "no-text"
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "https://www.example-news.in/",
-        "https://www.example-news.in/tag/budget",
-        "https://www.example-news.in/topics/economy/",
-    ],
-)
-def test_home_and_tag_pages_are_not_articles(url):
+HOME_AND_LISTING_URLS = [
+    "https://www.example-news.in/",
+    "https://www.example-news.in/tag/budget",
+    "https://www.example-news.in/topics/economy/",
+]
+# URLs of real stories that look like home pages or listings by their path alone
+STORY_URLS = [
+    "https://www.example-news.in/index.jsp?storyID=331739",
+    "https://www.example-news.in/?fSectionId=1016&fArticleId=88231",
+    "https://www.example-news.in/index.php?page=info&article=463501",
+    "https://www.example-news.in/index.cfm?sid=99390&sc=49",
+    "https://www.example-news.in/category/story.cfm?objectid=12345",
+    "https://www.example-news.in/archives/009849.html",
+    "https://www.example-news.in/site/topics/article.asp?id=7",
+    *HOME_AND_LISTING_URLS,
+]
+
+
+def teaser_grid(count: int = 30) -> str:
+    """A home page's body: headlines that link to stories, a line of teaser each."""
+    return "".join(
+        f'<div class="card"><h3><a href="/india/story-{i}">Budget story number {i} '
+        f"headline</a></h3><p>Short teaser {i}.</p></div>"
+        for i in range(count)
+    )
+
+
+@pytest.mark.parametrize("url", STORY_URLS)
+def test_a_story_is_stored_whatever_its_url_looks_like(url):
+    article = extract(page(url=url))
+    assert SENTENCES[2] in article.text
+
+
+@pytest.mark.parametrize("url", HOME_AND_LISTING_URLS)
+def test_home_and_tag_pages_without_a_story_are_not_articles(url):
     with pytest.raises(Dropped) as dropped:
-        extract(page(url=url))
+        extract(page(body=teaser_grid(), url=url))
     assert dropped.value.reason == "not-article"
+
+
+LINK_INDEXES = {
+    "spaces": " ".join(f'<a href="/s/{i}">Headline {i}</a>' for i in range(300)),
+    "list": "<ul>"
+    + "".join(f'<li><a href="/s/{i}">Headline {i}</a></li>' for i in range(300))
+    + "</ul>",
+    "divs": "".join(
+        f'<div><a href="/s/{i}">Headline {i}</a></div>' for i in range(300)
+    ),
+    "paragraphs": "".join(
+        f'<p><a href="/s/{i}">Headline {i}</a></p>' for i in range(300)
+    ),
+}
+
+
+@pytest.mark.parametrize("links", LINK_INDEXES.values(), ids=LINK_INDEXES.keys())
+@pytest.mark.parametrize("head", ["", "<title>Links</title>"])
+def test_a_page_of_bare_links_is_not_an_article_whatever_its_url(links, head):
+    document = (
+        f"<html><head>{head}</head><body><article>{links}</article></body></html>"
+    )
+    with pytest.raises(Dropped) as dropped:
+        extract(Page(url=URL, body=document.encode(), source="x"))
+    assert dropped.value.reason == "not-article"
+
+
+def test_a_story_with_related_links_below_is_kept():
+    related = (
+        "<ul>"
+        + "".join(
+            f'<li><a href="/s/{i}">Related headline {i}</a></li>' for i in range(40)
+        )
+        + "</ul>"
+    )
+    article = extract(page(body=BODY + related))
+    assert SENTENCES[4] in article.text
 
 
 def test_a_collection_page_is_not_an_article():
     ld = {"@type": "CollectionPage", "name": "Latest news"}
     with pytest.raises(Dropped) as dropped:
-        extract(page(ld=ld, url="https://www.example-news.in/latest-news"))
+        extract(
+            page(
+                body=teaser_grid(),
+                ld=ld,
+                url="https://www.example-news.in/latest-news",
+            )
+        )
     assert dropped.value.reason == "not-article"
+
+
+def test_a_story_declared_as_a_collection_is_kept():
+    ld = {"@type": "CollectionPage", "name": "Budget day"}
+    article = extract(page(ld=ld, url="https://www.example-news.in/latest-news"))
+    assert SENTENCES[0] in article.text
 
 
 @pytest.mark.parametrize(
@@ -842,3 +917,11 @@ def test_relative_links_resolve_against_the_page_url():
 )
 def test_words_are_counted_in_spaced_and_unspaced_scripts(text, words):
     assert count_words(text) == words
+
+
+def test_a_front_page_that_declares_itself_a_website_is_not_an_article():
+    head = '<meta property="og:type" content="website">'
+    with pytest.raises(Dropped) as dropped:
+        extract(page(head=head, url="https://www.example-news.in/"))
+    assert "declares a website" in dropped.value.detail
+    assert SENTENCES[0] in extract(page(head=head)).text  # at a story's URL: kept

@@ -135,7 +135,6 @@ def extract(
     modified_candidates = metadata.modified_strings(meta, linked)
     declared = metadata.declared_lang(tree, meta, linked)
     canonical = metadata.read_canonical(tree, meta, url)
-    pagekind.check_before(url or canonical, meta, linked)
     description = metadata.read_description(meta)
     image = metadata.read_image(tree, meta, linked, url)
 
@@ -144,7 +143,7 @@ def extract(
     blocks, body = extract_body(work, url, title, linked, authors)
     body_md, text = join_blocks(blocks)
     words = count_words(text)
-    pagekind.check_after(meta, linked, words, body, url)
+    pagekind.check(meta, linked, blocks, body, url or canonical, tree)
     if words < MIN_WORDS:  # a shell that scripts fill in? (after the paywall check)
         scripted_blocks = body_from_scripts(html, url, title, linked, authors)
         if scripted_blocks:

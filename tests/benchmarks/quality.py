@@ -330,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
                     non_articles.append((row["id"], result.get("dropped")))
                 continue
             page_score = score(expected, result, with_meta)
+            record[name]["f1"] = page_score.f1
             scores[name].setdefault(group, []).append(page_score)
             if name == "broadsheet":
                 if result.get("dropped"):
