@@ -925,3 +925,14 @@ def test_a_front_page_that_declares_itself_a_website_is_not_an_article():
         extract(page(head=head, url="https://www.example-news.in/"))
     assert "declares a website" in dropped.value.detail
     assert SENTENCES[0] in extract(page(head=head)).text  # at a story's URL: kept
+
+
+def test_each_paragraph_once_in_nested_layouts_and_repeated_blocks():
+    story = "".join(f"<p>{s}</p>" for s in SENTENCES)
+    nested = f"<table><tr><td>{' '.join(SENTENCES)}</td></tr></table>"
+    caption = "<p>The finance minister arrives at parliament with the budget.</p>"
+    body = story + story + nested + caption + caption
+    article = extract(page(body=body))
+    for sentence in SENTENCES:
+        assert article.text.count(sentence) == 1
+    assert article.text.count("arrives at parliament") == 1

@@ -16,20 +16,12 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from pipeline.errors import Dropped
-from pipeline.extract import articlebody, scripted
+from pipeline.extract import articlebody, scripted, storylike
 from pipeline.extract.boilerplate import remove_furniture
 from pipeline.extract.htmlmd import Block, to_blocks
 from pipeline.extract.jsonld import LinkedData
 from pipeline.extract.parse import drop_inert, parse_html
-from pipeline.wordcount import count_words
 
-# trafilatura runs in its fast mode first. It runs again with its readability/justext
-# fallbacks only when that gives fewer than this many words (counted as count_words
-# counts them, so that 300 characters of Japanese are not taken for a stub), or flat
-# text with no markup at all (the sign of its last-resort dump of JSON-LD or of every
-# <p>). Measured on the corpus: a better body F1 than always running them, for a
-# tenth of the cost.
-FALLBACK_BELOW_WORDS = 150
 TRAFILATURA_OPTIONS = {
     "include_comments": False,
     "include_formatting": True,
@@ -78,11 +70,6 @@ def _run_trafilatura(
     return clean(to_blocks(document.body, url)), document.body
 
 
-def _flat(body: etree._Element | None) -> bool:
-    """True for no body, or one made only of paragraphs without any inner markup."""
-    return body is None or all(child.tag == "p" and len(child) == 0 for child in body)
-
-
 def extract_body(
     tree: HtmlElement,
     url: str,
@@ -95,8 +82,7 @@ def extract_body(
         remove_furniture, title=title, captions=lift_captions(tree), authors=authors
     )
     blocks, body = _run_trafilatura(tree, url, clean, fast=True)
-    fast_words = count_words(" ".join(b.text for b in blocks))
-    if fast_words < FALLBACK_BELOW_WORDS or _flat(body):
+    if storylike.why_not(blocks, body):
         blocks, body = _run_trafilatura(tree, url, clean)
     reference = articlebody.article_body(linked.get("articleBody"))
     if reference is None:

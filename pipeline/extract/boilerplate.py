@@ -15,6 +15,9 @@ from pipeline.extract.htmlmd import Block
 from pipeline.extract.metadata import TEXT_DATE
 
 MAX_WORDS = 30
+# a block this long whose sentences came before, nearly all, is a repeat
+REPEAT_WORDS, REPEATED_SHARE = 5, 0.9
+SENTENCE_END = re.compile(r"(?<=[.!?。！？।])\s+")
 SOCIAL = (
     r"(whatsapp|facebook|twitter|x|linkedin|telegram|instagram|youtube|koo( app)?|"
     r"pinterest|reddit|threads|email|e-mail|print|copy link|share)"
@@ -127,20 +130,42 @@ def is_link_list(block: Block) -> bool:
     )
 
 
+def _sentences(text: str) -> list[str]:
+    return [piece for piece in SENTENCE_END.split(text) if piece]
+
+
+def once(blocks: list[Block]) -> list[Block]:
+    """Each paragraph once: a block of :data:`REPEAT_WORDS` words or more whose
+    sentences nearly all came before (a repeated block, a caption kept twice, the
+    text of a nested layout table given again as one cell) is dropped."""
+    kept: list[Block] = []
+    seen: set[str] = set()
+    for block in blocks:
+        sentences = _sentences(" ".join(block.text.split()))
+        words = sum(len(s.split()) for s in sentences)
+        if words >= REPEAT_WORDS:
+            repeated = sum(len(s.split()) for s in sentences if s in seen)
+            if repeated >= REPEATED_SHARE * words:
+                continue
+        kept.append(block)
+        seen.update(sentences)
+    return kept
+
+
 def remove_furniture(
     blocks: list[Block],
     title: str,
     captions: set[str] | None = None,
     authors: tuple[str, ...] = (),
 ) -> list[Block]:
-    """Blocks without furniture; without the headline, byline, date line, lead-image
+    """Blocks without repeats and furniture; without the headline, byline, date line, lead-image
     caption, breadcrumbs, section and tag links or share buttons on top; without lists
     or lines of bare links at the end.
 
     Captions inside the story stay, as paragraphs of their own, and so do links
     introduced by text ("ALSO READ: <link>").
     """
-    kept = [b for b in blocks if not is_furniture(b)]
+    kept = [b for b in once(blocks) if not is_furniture(b)]
     captions = captions or set()
     while kept and (
         is_headline(kept[0], title)
