@@ -43,6 +43,7 @@ from pipeline.extract.htmlmd import join_blocks
 from pipeline.extract.jsonld import read_linked_data
 from pipeline.extract.language import _identifier, choose_lang, complete_lang
 from pipeline.extract.parse import apply_overrides, drop_inert, parse_html
+from pipeline.extract.summary import clean_summary
 from pipeline.items import Article, Page
 from pipeline.sources import Source
 from pipeline.wordcount import count_words
@@ -171,7 +172,7 @@ def extract(
         date=date,
         date_local=date_local,
         modified=_modified(modified_candidates, tz),
-        summary=description or "",
+        summary=clean_summary(description, text),
         lang=choose_lang(declared, page.hints.lang, text, source, detect_language),
         authors=authors,
         image=image,
