@@ -936,3 +936,61 @@ def test_each_paragraph_once_in_nested_layouts_and_repeated_blocks():
     for sentence in SENTENCES:
         assert article.text.count(sentence) == 1
     assert article.text.count("arrives at parliament") == 1
+
+
+def test_paragraphs_marked_only_by_breaks_become_paragraphs_and_subheadings():
+    runs = [
+        SENTENCES[0],
+        SENTENCES[1],
+        '<span class="strong">What the markets did</span>',
+        SENTENCES[4],
+        '<span class="id-r-component br"></span>' + SENTENCES[2],
+    ]
+    body = f"<div class='story'>{'<br/>'.join(runs)}</div>"
+    article = extract(page(body=body))
+    assert article.body_md.split("\n\n") == [
+        SENTENCES[0],
+        SENTENCES[1],
+        "### What the markets did",
+        SENTENCES[4],
+        SENTENCES[2],
+    ]
+
+
+def test_a_menu_of_links_separated_by_breaks_is_left_alone():
+    menu = "<br>".join(f"<a href='/s/{i}'>Section {i}</a>" for i in range(10))
+    article = extract(page(body=BODY + f"<div class='menu'>{menu}</div>"))
+    assert "Section 3" not in article.text.split("\n\n")[0]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "This story is from October 9, 2019",
+        "Start a Conversation",
+        "end of article",
+        "Read this story in Bengali",
+        "View this post on Instagram",
+        "26 Comments on this Story",
+        "Image credit: www.apple.com/in/",
+        "Agencies",
+        "2/5",
+        "3 / 11",
+        "Already a Member? Sign In Now",
+        "{{{short}}}",
+    ],
+)
+def test_furniture_lines_are_removed(line):
+    body = "".join(f"<p>{s}</p><p>{line}</p>" for s in SENTENCES)
+    article = extract(page(body=body))
+    assert article.text.split("\n\n") == SENTENCES
+
+
+def test_zero_width_spaces_are_removed_and_video_promos_after_the_story():
+    body = (
+        f"<p>\u200b{SENTENCES[0]}</p>"
+        + "".join(f"<p>{s}</p>" for s in SENTENCES[1:])
+        + "<p><i>Watch</i> India and Pakistan should talk, says China</p>"
+    )
+    article = extract(page(body=body))
+    assert article.text.split("\n\n") == SENTENCES

@@ -39,7 +39,17 @@ FURNITURE = re.compile(
     r"trending( now| stories)?\s*$|recommended( for you| stories)?\s*$|"
     r"((skip|jump) to (the )?)?(main )?(content|navigation|article|story)\W*$|"
     r"(supported|presented|sponsored) by\W*$|"
-    rf"{SOCIAL}(\W*{SOCIAL})+\W*$"
+    rf"{SOCIAL}(\W*{SOCIAL})+\W*$|"
+    r"this (story|article) is from\b.{0,40}$|start a conversation\W*$|"
+    r"end of (the )?(article|story)\W*$|top comments?\W*$|also read\W*$|"
+    r"read (this|the) (story|article) in \w+\W*$|"
+    r"view this (post|photo|video) on \w+\W*$|"
+    r"\d+ comments? on this (story|article)\W*$|"
+    r"(image|photo|picture) credits?\s*:.{0,80}$|"
+    r"(sign in|log ?in)( now| to \w+)?\W*$|already a (member|subscriber)\b.{0,40}$|"
+    r"(agencies|pti|ani|ians|reuters|afp|ap|bloomberg)\W*$|"
+    r"\d{1,3}\s*/\s*\d{1,3}\s*$|"  # a slide counter, "2/5"
+    r"\{\{.*\}\}"  # a template's placeholder left unfilled
     r")",
     re.I,
 )
@@ -55,6 +65,13 @@ CAPTION = re.compile(
 
 
 LINK_ITEM = re.compile(r"^\s*(-|\d+\.) \[[^\]]*\]\([^)]*\)\s*$")
+
+
+# "*Watch* India, Pakistan should...": a promoted video or story after the story
+PROMO = re.compile(
+    r"^\W*(\*{1,2}|_)(also )?(watch|listen|read|see)( also| more| now)?\W*(\*{1,2}|_)",
+    re.I,
+)
 
 
 LINK_ONLY = re.compile(r"^(\**\[[^\]]*\]\([^)]*\)\**[\s,;|·•]*)+$")
@@ -177,6 +194,10 @@ def remove_furniture(
         or (kept[0].kind == "list" and len(kept[0].text.split()) <= 4)
     ):
         kept.pop(0)
-    while kept and (is_link_list(kept[-1]) or LINK_ONLY.match(kept[-1].md)):
-        kept.pop()  # related-story teasers after the story
+    while kept and (
+        is_link_list(kept[-1])
+        or LINK_ONLY.match(kept[-1].md)
+        or (PROMO.match(kept[-1].md) and len(kept[-1].text.split()) <= MAX_WORDS)
+    ):
+        kept.pop()  # related-story teasers and video promos after the story
     return kept

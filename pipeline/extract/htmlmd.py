@@ -26,6 +26,9 @@ CONTAINERS = {"div", "body", "section", "article", "main", "doc", "text"}
 INLINE = {"hi", "ref", "span", "del", "lb", "b", "i", "em", "strong", "a", "sub", "sup"}
 BOLD, ITALIC, CODE = {"#b", "#strong"}, {"#i", "#em"}, {"#t", "#code"}
 SPACES = re.compile(r"[ \t\u00a0\u2009\u200a\u202f]+")
+# zero-width spaces, soft hyphens, word joiners, byte-order marks (never the joiners
+# U+200C/U+200D, which shape Indic, Persian and emoji text)
+INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 ESCAPE = re.compile(r"([\\`*\[\]<])")
 UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")
 MAY_NEED_ESCAPE = re.compile(r"[\\`*\[\]<_]")
@@ -117,6 +120,8 @@ def _child(child: _Element, base: str) -> tuple[str, str]:
 
 
 def _tidy(value: str) -> str:
+    if INVISIBLE.search(value):
+        value = INVISIBLE.sub("", value)
     value = SPACES.sub(" ", value)
     if "\n" not in value:
         return value.strip()
@@ -276,7 +281,29 @@ def to_blocks(body: _Element, base_url: str) -> list[Block]:
     """The body tree as a list of markdown/text blocks."""
     builder = _Builder(base_url)
     builder.walk(body)
-    return builder.blocks
+    return bold_subheadings(builder.blocks)
+
+
+SUBHEADING_WORDS = 15
+NOT_A_HEADING = re.compile(r"[.!?:;,…]\W*$")
+
+
+def bold_subheadings(blocks: list[Block]) -> list[Block]:
+    """A paragraph that is all bold, short, without a sentence's end, and followed by
+    a paragraph is a subheading (``### ...``): templates write them that way."""
+    for index, block in enumerate(blocks[:-1]):
+        text = block.text.strip()
+        if (
+            block.kind == "p"
+            and block.md.startswith("**")
+            and block.md == f"**{escape(text)}**"
+            and 0 < len(text.split()) <= SUBHEADING_WORDS
+            and "\n" not in text
+            and not NOT_A_HEADING.search(text)
+            and blocks[index + 1].kind == "p"
+        ):
+            block.kind, block.md = "head", f"### {escape(text)}"
+    return blocks
 
 
 def join_blocks(blocks: list[Block]) -> tuple[str, str]:
