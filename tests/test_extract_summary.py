@@ -41,6 +41,12 @@ BODY = (
             "Security Council...",
         ),
         (
+            "India News: The government on Monday extended the export credit scheme "
+            "by a year, and the dem.",
+            "India News: The government on Monday extended the export credit scheme "
+            "by a year, and the...",
+        ),
+        (
             "A complete description of the story.",
             "A complete description of the story.",
         ),

@@ -1,7 +1,7 @@
 """The summary: the page's description, ending cleanly.
 
 Sites cut their meta descriptions to a length, often inside a word or a sentence
-("…This move, whic", "…Security Council r…"). A description that ends without a
+("…This move, whic", "…Security Council r…", even "…if the dem."). A description that ends without a
 sentence's end, or with an ellipsis, is completed from the body when the body starts
 with it (within its first few lines: a dateline may come first), up to the end of
 that sentence; otherwise it is cut at the last whole word and ends in ``...``. A word
@@ -49,9 +49,13 @@ def clean_summary(description: str | None, text: str) -> str:
     """The description ending at a sentence's end or with ``...`` after a whole word."""
     flat = " ".join((description or "").split())
     cut = ELLIPSIS.search(flat)
+    body = " ".join(text.split())
+    if flat.endswith(".") and not cut and len(flat) >= CUT_CHARS and body:
+        stem = flat[:-1]
+        if _whole_words(stem, body) != stem.rstrip(" ,;:-–—"):
+            return _completed(stem, body) or _whole_words(stem, body) + "..."
     if not flat or (not cut and ENDS_CLEANLY.search(flat)):
         return flat
-    body = " ".join(text.split())
     if not cut and len(flat) < CUT_CHARS:
         return flat  # a phrase, not a cut
     stem = flat[: cut.start()] if cut else flat
