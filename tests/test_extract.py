@@ -994,3 +994,17 @@ def test_zero_width_spaces_are_removed_and_video_promos_after_the_story():
     )
     article = extract(page(body=body))
     assert article.text.split("\n\n") == SENTENCES
+
+
+def test_a_bold_dateline_joins_its_paragraph_and_a_repeated_standfirst_goes():
+    standfirst = SENTENCES[1]
+    body = (
+        f"<h2>{standfirst}</h2><p><b>New Delhi:</b></p>"
+        + "".join(f"<p>{s}</p>" for s in SENTENCES)
+        + "<p>How about a quick survey to help us improve our services?</p>"
+    )
+    article = extract(page(body=body))
+    paragraphs = article.body_md.split("\n\n")
+    assert paragraphs[0] == f"**New Delhi:** {SENTENCES[0]}"
+    assert article.text.count(standfirst) == 1
+    assert "survey" not in article.text

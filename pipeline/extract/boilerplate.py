@@ -49,6 +49,7 @@ FURNITURE = re.compile(
     r"(sign in|log ?in)( now| to \w+)?\W*$|already a (member|subscriber)\b.{0,40}$|"
     r"(agencies|pti|ani|ians|reuters|afp|ap|bloomberg)\W*$|"
     r"\d{1,3}\s*/\s*\d{1,3}\s*$|"  # a slide counter, "2/5"
+    r"(take|how about) (a|our) (quick |short )?survey\b.{0,60}$|"
     r"\{\{.*\}\}"  # a template's placeholder left unfilled
     r")",
     re.I,
@@ -59,7 +60,8 @@ CAPTION = re.compile(
     r"^\W*(file )?(photo|image|picture|pic|representational image)\b|"
     r"^\W*(illustration|graphic|video)s?\s*(by\b|:)|^\W*courtesy\b|"
     r"^\W*credits?\s*(:|\.\.\.|…)|"
-    r"[(\[](reuters|ap|afp|pti|ani|ians|getty images|file|(photo|image|picture)[^)\]]*)[)\]]\W*$",
+    r"[(\[](reuters|ap|afp|pti|ani|ians|getty images|file|"
+    r"([\w ]{0,20} )?(photo|image|picture)[^)\]]*)[)\]]\W*$",
     re.I,
 )
 
@@ -105,6 +107,17 @@ def is_lead_caption(block: Block, captions: set[str]) -> bool:
     return block.text.strip() in captions or bool(CAPTION.search(block.text))
 
 
+DATE_LABELS = {
+    "updated",
+    "published",
+    "posted",
+    "last",
+    "on",
+    "at",
+    "ist",
+    "gmt",
+    "utc",
+}
 # "11/28/2016", "28.11.16": only for telling a date line, never read as a date
 NUMERIC_DATE = re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")
 
@@ -118,7 +131,17 @@ def is_dateline(block: Block) -> bool:
     if not found:
         return False
     rest = block.text[: found.start()] + block.text[found.end() :]
-    return len(re.findall(r"[^\W\d_]+", rest)) <= 2  # a weekday, a time zone
+    words = [w for w in re.findall(r"[^\W\d_]+", rest) if w.lower() not in DATE_LABELS]
+    return len(words) <= 2  # a weekday, a time zone, a section ("india Updated: ...")
+
+
+def is_standfirst(block: Block, after: list[Block]) -> bool:
+    """True for a block above the story that the story's first paragraphs repeat
+    (a standfirst shown as a heading, then again as the lead)."""
+    text = " ".join(block.text.split())
+    if block.kind not in {"p", "head"} or len(text.split()) < 8:
+        return False
+    return any(text in " ".join(other.text.split()) for other in after[:6])
 
 
 def is_byline(block: Block, authors: tuple[str, ...]) -> bool:
@@ -165,7 +188,8 @@ def once(blocks: list[Block]) -> list[Block]:
             if repeated >= REPEATED_SHARE * words:
                 continue
         kept.append(block)
-        seen.update(sentences)
+        if block.kind != "head":  # a standfirst heading gives way to its paragraph
+            seen.update(sentences)
     return kept
 
 
@@ -184,14 +208,18 @@ def remove_furniture(
     """
     kept = [b for b in once(blocks) if not is_furniture(b)]
     captions = captions or set()
-    while kept and (
-        is_headline(kept[0], title)
-        or is_lead_caption(kept[0], captions)
-        or is_link_list(kept[0])
-        or LINK_ONLY.match(kept[0].md)  # tags and section links above the story
-        or is_dateline(kept[0])
-        or is_byline(kept[0], authors)
-        or (kept[0].kind == "list" and len(kept[0].text.split()) <= 4)
+    while (
+        kept
+        and (
+            is_headline(kept[0], title)
+            or is_lead_caption(kept[0], captions)
+            or is_link_list(kept[0])
+            or LINK_ONLY.match(kept[0].md)  # tags and section links above the story
+            or is_dateline(kept[0])
+            or is_byline(kept[0], authors)
+            or (kept[0].kind == "list" and len(kept[0].text.split()) <= 4)
+            or is_standfirst(kept[0], kept[1:])
+        )
     ):
         kept.pop(0)
     while kept and (

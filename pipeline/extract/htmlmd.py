@@ -286,24 +286,47 @@ def to_blocks(body: _Element, base_url: str) -> list[Block]:
 
 SUBHEADING_WORDS = 15
 NOT_A_HEADING = re.compile(r"[.!?:;,…]\W*$")
+# "**New Delhi:**", "**WASHINGTON —**": a place in bold, alone, before the story
+DATELINE = re.compile(r"^\*\*[^*\n]{2,40}[:—–-]\s*\*\*$")
+
+
+def _is_subheading(md: str, text: str) -> bool:
+    return (
+        md.startswith("**")
+        and md == f"**{escape(text)}**"
+        and 0 < len(text.split()) <= SUBHEADING_WORDS
+        and not NOT_A_HEADING.search(text)
+    )
 
 
 def bold_subheadings(blocks: list[Block]) -> list[Block]:
-    """A paragraph that is all bold, short, without a sentence's end, and followed by
-    a paragraph is a subheading (``### ...``): templates write them that way."""
-    for index, block in enumerate(blocks[:-1]):
-        text = block.text.strip()
-        if (
-            block.kind == "p"
-            and block.md.startswith("**")
-            and block.md == f"**{escape(text)}**"
-            and 0 < len(text.split()) <= SUBHEADING_WORDS
-            and "\n" not in text
-            and not NOT_A_HEADING.search(text)
-            and blocks[index + 1].kind == "p"
-        ):
-            block.kind, block.md = "head", f"### {escape(text)}"
-    return blocks
+    """A paragraph (or a paragraph's first line) that is all bold, short, without a
+    sentence's end, and followed by text is a subheading (``### ...``): templates
+    write them that way. A bold dateline alone ("**New Delhi:**") joins the
+    paragraph after it."""
+    out: list[Block] = []
+    for index, block in enumerate(blocks):
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        if block.kind != "p":
+            out.append(block)
+            continue
+        md_lines, text_lines = block.md.split("\n"), block.text.split("\n")
+        head_md, head_text = md_lines[0], text_lines[0].strip()
+        if len(md_lines) > 1 and len(md_lines) == len(text_lines):
+            if _is_subheading(head_md, head_text):
+                out.append(Block("head", f"### {escape(head_text)}", head_text))
+                rest_md, rest_text = "\n".join(md_lines[1:]), "\n".join(text_lines[1:])
+                out.append(Block("p", rest_md, rest_text))
+                continue
+        if following is not None and following.kind == "p" and "\n" not in block.text:
+            if _is_subheading(block.md, head_text):
+                block.kind, block.md = "head", f"### {escape(head_text)}"
+            elif DATELINE.match(block.md) and all(b.kind == "head" for b in out):
+                following.md = f"{block.md} {following.md}"
+                following.text = f"{block.text} {following.text}"
+                continue
+        out.append(block)
+    return out
 
 
 def join_blocks(blocks: list[Block]) -> tuple[str, str]:
