@@ -42,7 +42,7 @@ from pipeline.extract.decode import decode_html
 from pipeline.extract.htmlmd import join_blocks
 from pipeline.extract.jsonld import read_linked_data
 from pipeline.extract.language import _identifier, choose_lang, complete_lang
-from pipeline.extract.layout import make_paragraphs
+from pipeline.extract.layout import make_paragraphs, unwrap_layout_tables
 from pipeline.extract.parse import apply_overrides, drop_inert, parse_html
 from pipeline.extract.summary import clean_summary
 from pipeline.items import Article, Page
@@ -141,6 +141,7 @@ def extract(
     image = metadata.read_image(tree, meta, linked, url)
 
     drop_inert(tree)
+    unwrap_layout_tables(tree)
     make_paragraphs(tree)
     work = apply_overrides(tree, source)
     blocks, body = extract_body(work, url, title, linked, authors)

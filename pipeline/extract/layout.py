@@ -125,3 +125,38 @@ def make_paragraphs(tree: HtmlElement) -> None:
     for container, breaks in counts.items():
         if breaks >= 2 and _own_words(container) >= MIN_WORDS:
             _split(container)
+
+
+TABLE_PARTS = {"table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption"}
+LAYOUT_CELL_WORDS = 60
+
+
+def _is_layout(table: _Element) -> bool:
+    """A table used for page layout: it holds another table, or a cell of prose."""
+    for element in table.iterdescendants():
+        if element.tag == "table":
+            return True
+        if element.tag in {"td", "th"}:
+            if len(element.text_content().split()) >= LAYOUT_CELL_WORDS:
+                return True
+    return False
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> None:
+    """Layout tables become plain blocks (``div``), so that a story laid out in nested
+    tables reads as paragraphs, once, and not as rows of a table; data tables stay."""
+    for table in list(tree.iter("table")):
+        if table.tag == "table" and _is_layout(table):
+            for element in [table, *table.iterdescendants()]:
+                if element.tag in TABLE_PARTS and (
+                    element is table or _owned_by(element, table)
+                ):
+                    element.tag = "div"
+
+
+def _owned_by(element: _Element, table: _Element) -> bool:
+    """True when ``table`` is the nearest table around ``element``."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag == "table" or ancestor is table:
+            return ancestor is table
+    return False
