@@ -20,7 +20,7 @@ from lxml import etree
 from lxml.etree import _Element
 from lxml.html import HtmlElement
 
-CONTAINERS = {"div", "td", "section", "article", "main", "span", "font", "center"}
+CONTAINERS = {"div", "td", "section", "article", "main", "center"}
 BLOCKS = {
     "p", "div", "table", "ul", "ol", "dl", "blockquote", "pre", "figure", "section",
     "article", "aside", "header", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "form",
@@ -122,7 +122,10 @@ def make_paragraphs(tree: HtmlElement) -> None:
             parent = element.getparent()
             if parent is not None and parent.tag in CONTAINERS:
                 counts[parent] = counts.get(parent, 0) + 1
+    inside = {c for c in counts if any(a.tag in {"p", "li"} for a in c.iterancestors())}
     for container, breaks in counts.items():
+        if container in inside:
+            continue  # a paragraph's line breaks are line breaks
         if breaks >= 2 and _own_words(container) >= MIN_WORDS:
             _split(container)
 

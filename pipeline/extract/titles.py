@@ -8,6 +8,7 @@ name the site (``site_names``).
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
@@ -183,6 +184,10 @@ def read_title(tree: HtmlElement, meta: Meta, linked: LinkedData, url: str) -> s
                 SEPARATORS.match(tail) or (TITLE_TAIL.match(tail) and len(tail) <= 40)
             ):
                 return h1  # the heading plus a tail ("Headline - Section")
+            head = title[: len(title) - len(h1)]
+            if title.endswith(" " + h1) and h1 in candidates[index + 1 :]:
+                if all(unicodedata.category(c)[0] in "LMNZ" for c in head):
+                    return h1  # a bare prefix (the site's name) the other titles lack
         if TRUNCATED.search(title):
             return _completed(title, [h1, *candidates], names)
         return title
