@@ -132,7 +132,10 @@ def is_dateline(block: Block) -> bool:
         return False
     rest = block.text[: found.start()] + block.text[found.end() :]
     words = [w for w in re.findall(r"[^\W\d_]+", rest) if w.lower() not in DATE_LABELS]
-    return len(words) <= 2  # a weekday, a time zone, a section ("india Updated: ...")
+    if len(words) <= 2:  # a weekday, a time zone, a section ("india Updated: ...")
+        return True
+    # "Name / Place February 14, 2020": a byline with its date, not a sentence
+    return bool(re.search(r"\s[/|]\s", rest)) and not SENTENCE_END.search(block.text)
 
 
 def is_standfirst(block: Block, after: list[Block]) -> bool:
