@@ -52,17 +52,16 @@ def stage(sets: list[tuple[Path, list[dict]]], folder: Path, output: Path) -> li
     for corpus, rows in sets:
         by_source: dict[str, list[str]] = {}
         for row in rows:
-            if not row.get("url"):
-                continue
-            source = source_for(row["url"])
+            page = (corpus / row["html_file"]).resolve()
+            url = row.get("url") or page.as_uri()  # where the harness looks it up
+            source = source_for(url)
             name = source.name if source else "trial"
             target = folder / corpus.name / name
             target.mkdir(parents=True, exist_ok=True)
-            page = (corpus / row["html_file"]).resolve()
             link = target / page.name
             if not link.exists():
                 link.symlink_to(page)
-            by_source.setdefault(name, []).append(f"{page.name}\t{row['url']}")
+            by_source.setdefault(name, []).append(f"{page.name}\t{url}")
         for name, lines in by_source.items():
             target = folder / corpus.name / name
             (target / "urls.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
