@@ -46,7 +46,7 @@ ALL_LINKS, MANY_LINKS = 0.85, 500
 # a paragraph of prose: this many words, most of them not link text
 PROSE_BLOCK_WORDS = 12
 # a page in doubt is a story when it holds this much prose, and prose is most of it
-DOUBT_PROSE_WORDS, DOUBT_PROSE_SHARE = 100, 0.5
+DOUBT_PROSE_WORDS, DOUBT_PROSE_SHARE = 60, 0.5
 # a link index: this many lines that are only a link, nearly all of the text
 INDEX_LINES, INDEX_SHARE = 20, 0.7
 MD_LINK = re.compile(r"\[((?:\\.|[^\]\\])*)\]\((?:[^()\s]|\([^()]*\))*\)")
@@ -186,8 +186,10 @@ def check(
     ):
         raise Dropped("not-article", f"index page: mostly links {url}")
     lines, in_links, prose = profile(blocks, Anchors(tree))
+    marked = bool(article_types) or og_type == "article"
     if lines >= INDEX_LINES and in_links >= INDEX_SHARE and prose < words / 4:
-        raise Dropped("not-article", f"index page: {lines} lines of links {url}")
+        if not marked:  # a marked-up list of links is a listicle: kept
+            raise Dropped("not-article", f"index page: {lines} lines of links {url}")
     why = doubt(url, meta, linked)
     if len(why) > 1:  # the page says what its URL suggests
         raise Dropped("not-article", f"{' and '.join(why)} {url}")
