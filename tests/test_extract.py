@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from pipeline.errors import Dropped
 from pipeline.extract.article import extract
 from pipeline.extract.dates import parse_when, published
-from pipeline.extract.metadata import strip_site_name
+from pipeline.extract.titles import strip_site_name
 from pipeline.items import Article, Hints, Page
 from pipeline.sources import Source, SourceError
 from pipeline.wordcount import count_words
@@ -602,25 +602,100 @@ def test_too_little_text_is_no_text():
     assert dropped.value.reason == "no-text"
 
 
-@pytest.mark.parametrize(
-    "url",
-    [
-        "https://www.example-news.in/",
-        "https://www.example-news.in/tag/budget",
-        "https://www.example-news.in/topics/economy/",
-    ],
-)
-def test_home_and_tag_pages_are_not_articles(url):
+HOME_AND_LISTING_URLS = [
+    "https://www.example-news.in/",
+    "https://www.example-news.in/tag/budget",
+    "https://www.example-news.in/topics/economy/",
+]
+# URLs of real stories that look like home pages or listings by their path alone
+STORY_URLS = [
+    "https://www.example-news.in/index.jsp?storyID=331739",
+    "https://www.example-news.in/?fSectionId=1016&fArticleId=88231",
+    "https://www.example-news.in/index.php?page=info&article=463501",
+    "https://www.example-news.in/index.cfm?sid=99390&sc=49",
+    "https://www.example-news.in/category/story.cfm?objectid=12345",
+    "https://www.example-news.in/archives/009849.html",
+    "https://www.example-news.in/site/topics/article.asp?id=7",
+    *HOME_AND_LISTING_URLS,
+]
+
+
+def teaser_grid(count: int = 30) -> str:
+    """A home page's body: headlines that link to stories, a line of teaser each."""
+    return "".join(
+        f'<div class="card"><h3><a href="/india/story-{i}">Budget story number {i} '
+        f"headline</a></h3><p>Short teaser {i}.</p></div>"
+        for i in range(count)
+    )
+
+
+@pytest.mark.parametrize("url", STORY_URLS)
+def test_a_story_is_stored_whatever_its_url_looks_like(url):
+    article = extract(page(url=url))
+    assert SENTENCES[2] in article.text
+
+
+@pytest.mark.parametrize("url", HOME_AND_LISTING_URLS)
+def test_home_and_tag_pages_without_a_story_are_not_articles(url):
     with pytest.raises(Dropped) as dropped:
-        extract(page(url=url))
+        extract(page(body=teaser_grid(), url=url))
     assert dropped.value.reason == "not-article"
+
+
+LINK_INDEXES = {
+    "spaces": " ".join(f'<a href="/s/{i}">Headline {i}</a>' for i in range(300)),
+    "list": "<ul>"
+    + "".join(f'<li><a href="/s/{i}">Headline {i}</a></li>' for i in range(300))
+    + "</ul>",
+    "divs": "".join(
+        f'<div><a href="/s/{i}">Headline {i}</a></div>' for i in range(300)
+    ),
+    "paragraphs": "".join(
+        f'<p><a href="/s/{i}">Headline {i}</a></p>' for i in range(300)
+    ),
+}
+
+
+@pytest.mark.parametrize("links", LINK_INDEXES.values(), ids=LINK_INDEXES.keys())
+@pytest.mark.parametrize("head", ["", "<title>Links</title>"])
+def test_a_page_of_bare_links_is_not_an_article_whatever_its_url(links, head):
+    document = (
+        f"<html><head>{head}</head><body><article>{links}</article></body></html>"
+    )
+    with pytest.raises(Dropped) as dropped:
+        extract(Page(url=URL, body=document.encode(), source="x"))
+    assert dropped.value.reason == "not-article"
+
+
+def test_a_story_with_related_links_below_is_kept():
+    related = (
+        "<ul>"
+        + "".join(
+            f'<li><a href="/s/{i}">Related headline {i}</a></li>' for i in range(40)
+        )
+        + "</ul>"
+    )
+    article = extract(page(body=BODY + related))
+    assert SENTENCES[4] in article.text
 
 
 def test_a_collection_page_is_not_an_article():
     ld = {"@type": "CollectionPage", "name": "Latest news"}
     with pytest.raises(Dropped) as dropped:
-        extract(page(ld=ld, url="https://www.example-news.in/latest-news"))
+        extract(
+            page(
+                body=teaser_grid(),
+                ld=ld,
+                url="https://www.example-news.in/latest-news",
+            )
+        )
     assert dropped.value.reason == "not-article"
+
+
+def test_a_story_declared_as_a_collection_is_kept():
+    ld = {"@type": "CollectionPage", "name": "Budget day"}
+    article = extract(page(ld=ld, url="https://www.example-news.in/latest-news"))
+    assert SENTENCES[0] in article.text
 
 
 @pytest.mark.parametrize(
@@ -842,3 +917,94 @@ def test_relative_links_resolve_against_the_page_url():
 )
 def test_words_are_counted_in_spaced_and_unspaced_scripts(text, words):
     assert count_words(text) == words
+
+
+def test_a_front_page_that_declares_itself_a_website_is_not_an_article():
+    head = '<meta property="og:type" content="website">'
+    with pytest.raises(Dropped) as dropped:
+        extract(page(head=head, url="https://www.example-news.in/"))
+    assert "declares a website" in dropped.value.detail
+    assert SENTENCES[0] in extract(page(head=head)).text  # at a story's URL: kept
+
+
+def test_each_paragraph_once_in_nested_layouts_and_repeated_blocks():
+    story = "".join(f"<p>{s}</p>" for s in SENTENCES)
+    nested = f"<table><tr><td>{' '.join(SENTENCES)}</td></tr></table>"
+    caption = "<p>The finance minister arrives at parliament with the budget.</p>"
+    body = story + story + nested + caption + caption
+    article = extract(page(body=body))
+    for sentence in SENTENCES:
+        assert article.text.count(sentence) == 1
+    assert article.text.count("arrives at parliament") == 1
+
+
+def test_paragraphs_marked_only_by_breaks_become_paragraphs_and_subheadings():
+    runs = [
+        SENTENCES[0],
+        SENTENCES[1],
+        '<span class="strong">What the markets did</span>',
+        SENTENCES[4],
+        '<span class="id-r-component br"></span>' + SENTENCES[2],
+    ]
+    body = f"<div class='story'>{'<br/>'.join(runs)}</div>"
+    article = extract(page(body=body))
+    assert article.body_md.split("\n\n") == [
+        SENTENCES[0],
+        SENTENCES[1],
+        "### What the markets did",
+        SENTENCES[4],
+        SENTENCES[2],
+    ]
+
+
+def test_a_menu_of_links_separated_by_breaks_is_left_alone():
+    menu = "<br>".join(f"<a href='/s/{i}'>Section {i}</a>" for i in range(10))
+    article = extract(page(body=BODY + f"<div class='menu'>{menu}</div>"))
+    assert "Section 3" not in article.text.split("\n\n")[0]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "This story is from October 9, 2019",
+        "Start a Conversation",
+        "end of article",
+        "Read this story in Bengali",
+        "View this post on Instagram",
+        "26 Comments on this Story",
+        "Image credit: www.apple.com/in/",
+        "Agencies",
+        "2/5",
+        "3 / 11",
+        "Already a Member? Sign In Now",
+        "{{{short}}}",
+    ],
+)
+def test_furniture_lines_are_removed(line):
+    body = "".join(f"<p>{s}</p><p>{line}</p>" for s in SENTENCES)
+    article = extract(page(body=body))
+    assert article.text.split("\n\n") == SENTENCES
+
+
+def test_zero_width_spaces_are_removed_and_video_promos_after_the_story():
+    body = (
+        f"<p>\u200b{SENTENCES[0]}</p>"
+        + "".join(f"<p>{s}</p>" for s in SENTENCES[1:])
+        + "<p><i>Watch</i> India and Pakistan should talk, says China</p>"
+    )
+    article = extract(page(body=body))
+    assert article.text.split("\n\n") == SENTENCES
+
+
+def test_a_bold_dateline_joins_its_paragraph_and_a_repeated_standfirst_goes():
+    standfirst = SENTENCES[1]
+    body = (
+        f"<h2>{standfirst}</h2><p><b>New Delhi:</b></p>"
+        + "".join(f"<p>{s}</p>" for s in SENTENCES)
+        + "<p>How about a quick survey to help us improve our services?</p>"
+    )
+    article = extract(page(body=body))
+    paragraphs = article.body_md.split("\n\n")
+    assert paragraphs[0] == f"**New Delhi:** {SENTENCES[0]}"
+    assert article.text.count(standfirst) == 1
+    assert "survey" not in article.text

@@ -12,8 +12,9 @@ from trafilatura.utils import load_html
 
 from pipeline.errors import Dropped
 from pipeline.extract import decode
-from pipeline.extract.article import _parse_as_is, extract, parse_html
+from pipeline.extract.article import extract
 from pipeline.extract.decode import choose_encoding, decode_html
+from pipeline.extract.parse import _parse_as_is, parse_html
 from pipeline.items import Page
 
 PARAGRAPH = "The council met on Tuesday and agreed the budget after a long debate. " * 6

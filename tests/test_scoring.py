@@ -190,3 +190,33 @@ def test_title_sources_lists_every_title_the_page_offers():
 )
 def test_title_misses_are_told_apart(expected, got, offered, kind):
     assert title_miss(expected, got, offered) == kind
+
+
+def test_the_host_split_is_fixed_and_invented_urls_are_their_own_hosts():
+    from tests.benchmarks.generalise import held_out, host_key
+
+    assert host_key("https://www.ndtv.com/a", "x") == "ndtv.com"
+    assert host_key("https://dragnet.example/R1.html", "dragnet__R1") == "dragnet__R1"
+    urls = [f"https://site{i}.example.org/story" for i in range(400)]
+    split = [held_out(url, "x") for url in urls]
+    assert split == [held_out(url, "x") for url in urls]  # the same every run
+    assert 0.15 < sum(split) / len(split) < 0.35
+
+
+def test_staging_links_each_page_under_the_source_that_owns_its_host(tmp_path):
+    from tests.benchmarks.generalise import stage
+
+    corpus = tmp_path / "set"
+    (corpus / "html").mkdir(parents=True)
+    for name in ("a.html.gz", "b.html.gz"):
+        (corpus / "html" / name).write_bytes(b"x")
+    rows = [
+        {"html_file": "html/a.html.gz", "url": "https://www.ndtv.com/india/a-1"},
+        {"html_file": "html/b.html.gz", "url": "https://example.org/b"},
+    ]
+    commands = stage([(corpus, rows)], tmp_path / "staged", tmp_path / "out")
+    assert (tmp_path / "staged/set/ndtv/urls.tsv").read_text() == (
+        "a.html.gz\thttps://www.ndtv.com/india/a-1\n"
+    )
+    assert (tmp_path / "staged/set/trial/b.html.gz").is_symlink()
+    assert any("--source ndtv" in c for c in commands)

@@ -15,6 +15,9 @@ from pipeline.extract.htmlmd import Block
 from pipeline.extract.metadata import TEXT_DATE
 
 MAX_WORDS = 30
+# a block this long whose sentences came before, nearly all, is a repeat
+REPEAT_WORDS, REPEATED_SHARE = 5, 0.9
+SENTENCE_END = re.compile(r"(?<=[.!?。！？।])\s+")
 SOCIAL = (
     r"(whatsapp|facebook|twitter|x|linkedin|telegram|instagram|youtube|koo( app)?|"
     r"pinterest|reddit|threads|email|e-mail|print|copy link|share)"
@@ -36,7 +39,18 @@ FURNITURE = re.compile(
     r"trending( now| stories)?\s*$|recommended( for you| stories)?\s*$|"
     r"((skip|jump) to (the )?)?(main )?(content|navigation|article|story)\W*$|"
     r"(supported|presented|sponsored) by\W*$|"
-    rf"{SOCIAL}(\W*{SOCIAL})+\W*$"
+    rf"{SOCIAL}(\W*{SOCIAL})+\W*$|"
+    r"this (story|article) is from\b.{0,40}$|start a conversation\W*$|"
+    r"end of (the )?(article|story)\W*$|top comments?\W*$|also read\W*$|"
+    r"read (this|the) (story|article) in \w+\W*$|"
+    r"view this (post|photo|video) on \w+\W*$|"
+    r"\d+ comments? on this (story|article)\W*$|"
+    r"(image|photo|picture) credits?\s*:.{0,80}$|"
+    r"(sign in|log ?in)( now| to \w+)?\W*$|already a (member|subscriber)\b.{0,40}$|"
+    r"(agencies|pti|ani|ians|reuters|afp|ap|bloomberg)\W*$|"
+    r"\d{1,3}\s*/\s*\d{1,3}\s*$|"  # a slide counter, "2/5"
+    r"(take|how about) (a|our) (quick |short )?survey\b.{0,60}$|"
+    r"\{\{.*\}\}"  # a template's placeholder left unfilled
     r")",
     re.I,
 )
@@ -46,12 +60,20 @@ CAPTION = re.compile(
     r"^\W*(file )?(photo|image|picture|pic|representational image)\b|"
     r"^\W*(illustration|graphic|video)s?\s*(by\b|:)|^\W*courtesy\b|"
     r"^\W*credits?\s*(:|\.\.\.|…)|"
-    r"[(\[](reuters|ap|afp|pti|ani|ians|getty images|file|(photo|image|picture)[^)\]]*)[)\]]\W*$",
+    r"[(\[](reuters|ap|afp|pti|ani|ians|getty images|file|"
+    r"([\w ]{0,20} )?(photo|image|picture)[^)\]]*)[)\]]\W*$",
     re.I,
 )
 
 
 LINK_ITEM = re.compile(r"^\s*(-|\d+\.) \[[^\]]*\]\([^)]*\)\s*$")
+
+
+# "*Watch* India, Pakistan should...": a promoted video or story after the story
+PROMO = re.compile(
+    r"^\W*(\*{1,2}|_)(also )?(watch|listen|read|see)( also| more| now)?\W*(\*{1,2}|_)",
+    re.I,
+)
 
 
 LINK_ONLY = re.compile(r"^(\**\[[^\]]*\]\([^)]*\)\**[\s,;|·•]*)+$")
@@ -85,6 +107,17 @@ def is_lead_caption(block: Block, captions: set[str]) -> bool:
     return block.text.strip() in captions or bool(CAPTION.search(block.text))
 
 
+DATE_LABELS = {
+    "updated",
+    "published",
+    "posted",
+    "last",
+    "on",
+    "at",
+    "ist",
+    "gmt",
+    "utc",
+}
 # "11/28/2016", "28.11.16": only for telling a date line, never read as a date
 NUMERIC_DATE = re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")
 
@@ -98,7 +131,20 @@ def is_dateline(block: Block) -> bool:
     if not found:
         return False
     rest = block.text[: found.start()] + block.text[found.end() :]
-    return len(re.findall(r"[^\W\d_]+", rest)) <= 2  # a weekday, a time zone
+    words = [w for w in re.findall(r"[^\W\d_]+", rest) if w.lower() not in DATE_LABELS]
+    if len(words) <= 2:  # a weekday, a time zone, a section ("india Updated: ...")
+        return True
+    # "Name / Place February 14, 2020": a byline with its date, not a sentence
+    return bool(re.search(r"\s[/|]\s", rest)) and not SENTENCE_END.search(block.text)
+
+
+def is_standfirst(block: Block, after: list[Block]) -> bool:
+    """True for a block above the story that the story's first paragraphs repeat
+    (a standfirst shown as a heading, then again as the lead)."""
+    text = " ".join(block.text.split())
+    if block.kind not in {"p", "head"} or len(text.split()) < 8:
+        return False
+    return any(text in " ".join(other.text.split()) for other in after[:6])
 
 
 def is_byline(block: Block, authors: tuple[str, ...]) -> bool:
@@ -127,31 +173,62 @@ def is_link_list(block: Block) -> bool:
     )
 
 
+def _sentences(text: str) -> list[str]:
+    return [piece for piece in SENTENCE_END.split(text) if piece]
+
+
+def once(blocks: list[Block]) -> list[Block]:
+    """Each paragraph once: a block of :data:`REPEAT_WORDS` words or more whose
+    sentences nearly all came before (a repeated block, a caption kept twice, the
+    text of a nested layout table given again as one cell) is dropped."""
+    kept: list[Block] = []
+    seen: set[str] = set()
+    for block in blocks:
+        sentences = _sentences(" ".join(block.text.split()))
+        words = sum(len(s.split()) for s in sentences)
+        if words >= REPEAT_WORDS:
+            repeated = sum(len(s.split()) for s in sentences if s in seen)
+            if repeated >= REPEATED_SHARE * words:
+                continue
+        kept.append(block)
+        if block.kind != "head":  # a standfirst heading gives way to its paragraph
+            seen.update(sentences)
+    return kept
+
+
 def remove_furniture(
     blocks: list[Block],
     title: str,
     captions: set[str] | None = None,
     authors: tuple[str, ...] = (),
 ) -> list[Block]:
-    """Blocks without furniture; without the headline, byline, date line, lead-image
+    """Blocks without repeats and furniture; without the headline, byline, date line, lead-image
     caption, breadcrumbs, section and tag links or share buttons on top; without lists
     or lines of bare links at the end.
 
     Captions inside the story stay, as paragraphs of their own, and so do links
     introduced by text ("ALSO READ: <link>").
     """
-    kept = [b for b in blocks if not is_furniture(b)]
+    kept = [b for b in once(blocks) if not is_furniture(b)]
     captions = captions or set()
-    while kept and (
-        is_headline(kept[0], title)
-        or is_lead_caption(kept[0], captions)
-        or is_link_list(kept[0])
-        or LINK_ONLY.match(kept[0].md)  # tags and section links above the story
-        or is_dateline(kept[0])
-        or is_byline(kept[0], authors)
-        or (kept[0].kind == "list" and len(kept[0].text.split()) <= 4)
+    while (
+        kept
+        and (
+            is_headline(kept[0], title)
+            or is_lead_caption(kept[0], captions)
+            or is_link_list(kept[0])
+            or LINK_ONLY.match(kept[0].md)  # tags and section links above the story
+            or is_dateline(kept[0])
+            or is_byline(kept[0], authors)
+            or (kept[0].kind == "list" and len(kept[0].text.split()) <= 4)
+            or is_standfirst(kept[0], kept[1:])
+        )
     ):
         kept.pop(0)
-    while kept and (is_link_list(kept[-1]) or LINK_ONLY.match(kept[-1].md)):
-        kept.pop()  # related-story teasers after the story
+    while kept and (
+        is_link_list(kept[-1])
+        or LINK_ONLY.match(kept[-1].md)
+        or (PROMO.match(kept[-1].md) and len(kept[-1].text.split()) <= MAX_WORDS)
+    ):
+        kept.pop()  # related-story teasers and video promos after the story
     return kept

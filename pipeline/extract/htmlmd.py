@@ -27,6 +27,9 @@ CONTAINERS = {"div", "body", "section", "article", "main", "doc", "text"}
 INLINE = {"hi", "ref", "span", "del", "lb", "b", "i", "em", "strong", "a", "sub", "sup"}
 BOLD, ITALIC, CODE = {"#b", "#strong"}, {"#i", "#em"}, {"#t", "#code"}
 SPACES = re.compile(r"[ \t\u00a0\u2009\u200a\u202f]+")
+# zero-width spaces, soft hyphens, word joiners, byte-order marks (never the joiners
+# U+200C/U+200D, which shape Indic, Persian and emoji text)
+INVISIBLE = re.compile("[\u00ad\u200b\u2060\ufeff]")
 ESCAPE = re.compile(r"([\\`*\[\]<])")
 UNDERSCORE = re.compile(r"(?<!\w)_|_(?!\w)")
 MAY_NEED_ESCAPE = re.compile(r"[\\`*\[\]<_]")
@@ -112,6 +115,8 @@ def _child(child: _Element, base: str) -> tuple[str, str]:
 
 
 def _tidy(value: str) -> str:
+    if INVISIBLE.search(value):
+        value = INVISIBLE.sub("", value)
     value = SPACES.sub(" ", value)
     if "\n" not in value:
         return value.strip()
@@ -271,7 +276,52 @@ def to_blocks(body: _Element, base_url: str) -> list[Block]:
     """The body tree as a list of markdown/text blocks."""
     builder = _Builder(base_url)
     builder.walk(body)
-    return builder.blocks
+    return bold_subheadings(builder.blocks)
+
+
+SUBHEADING_WORDS = 15
+NOT_A_HEADING = re.compile(r"[.!?:;,…]\W*$")
+# "**New Delhi:**", "**WASHINGTON —**": a place in bold, alone, before the story
+DATELINE = re.compile(r"^\*\*[^*\n]{2,40}[:—–-]\s*\*\*$")
+
+
+def _is_subheading(md: str, text: str) -> bool:
+    return (
+        md.startswith("**")
+        and md == f"**{escape(text)}**"
+        and 0 < len(text.split()) <= SUBHEADING_WORDS
+        and not NOT_A_HEADING.search(text)
+    )
+
+
+def bold_subheadings(blocks: list[Block]) -> list[Block]:
+    """A paragraph (or a paragraph's first line) that is all bold, short, without a
+    sentence's end, and followed by text is a subheading (``### ...``): templates
+    write them that way. A bold dateline alone ("**New Delhi:**") joins the
+    paragraph after it."""
+    out: list[Block] = []
+    for index, block in enumerate(blocks):
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        if block.kind != "p":
+            out.append(block)
+            continue
+        md_lines, text_lines = block.md.split("\n"), block.text.split("\n")
+        head_md, head_text = md_lines[0], text_lines[0].strip()
+        if len(md_lines) > 1 and len(md_lines) == len(text_lines):
+            if _is_subheading(head_md, head_text):
+                out.append(Block("head", f"### {escape(head_text)}", head_text))
+                rest_md, rest_text = "\n".join(md_lines[1:]), "\n".join(text_lines[1:])
+                out.append(Block("p", rest_md, rest_text))
+                continue
+        if following is not None and following.kind == "p" and "\n" not in block.text:
+            if _is_subheading(block.md, head_text):
+                block.kind, block.md = "head", f"### {escape(head_text)}"
+            elif DATELINE.match(block.md) and all(b.kind == "head" for b in out):
+                following.md = f"{block.md} {following.md}"
+                following.text = f"{block.text} {following.text}"
+                continue
+        out.append(block)
+    return out
 
 
 def join_blocks(blocks: list[Block]) -> tuple[str, str]:

@@ -1,17 +1,19 @@
 """Extraction quality and speed over the development corpus, against other extractors.
 
-    python -m tests.benchmarks.quality [--corpus ../shared/corpus] [--limit N]
+    python -m tests.benchmarks.quality [--corpus DIR ...] [--limit N]
         [--only ID_PART] [--systems trafilatura,newspaper4k] [--repeat 3] [--json OUT]
-        [--write-manifest] [--stored output/broadsheet.db]
+        [--write-manifest] [--stage DIR] [--stored output/broadsheet.db]
 
-For every page (``html/<id>.html.gz`` + ``expected/<id>.json``) it runs broadsheet's
-``extract`` and, on the same bytes, plain ``trafilatura.extract`` (defaults),
-trafilatura with ``favor_precision=True``, newspaper4k and readability-lxml (each
-skipped with a note when it cannot be imported). It prints one table per ground-truth
-source and overall (see ``tests.benchmarks.scoring`` for the measures), the title
+By default it scores ``../shared/corpus``, ``../shared/dragnet`` and
+``../shared/indian`` (each ``--corpus`` given replaces them). For every page
+(``html/<id>.html.gz`` + ``expected/<id>.json``) it runs broadsheet's ``extract``
+under the packaged source that owns the page's host and, on the same bytes, the
+extractors of ``tests.benchmarks.extractors`` (plain ``trafilatura.extract`` first).
+It prints one table per ground-truth source and overall (see ``tests.benchmarks.scoring`` for the measures), the title
 ceiling (how often the expected title is one of the titles the page itself offers, so
 that no choice among them can score higher), the pages broadsheet fails on, and the
-time per page of broadsheet against plain trafilatura.
+time per page of broadsheet against plain trafilatura, and the body F1 per set and on
+the held-out hosts of a fixed split (``tests.benchmarks.generalise``).
 
 Any folder laid out like the corpus (``index.csv`` with ``id``, ``url``, ``html_file``,
 ``expected_file`` and ``page_type`` columns) can stand in for it. To score what a real
@@ -21,6 +23,13 @@ that gives each saved page its URL, replay, then score the stored ``articles.tex
     python -m tests.benchmarks.quality --corpus DIR --write-manifest
     broadsheet replay DIR/html --source trial --output trial
     python -m tests.benchmarks.quality --corpus DIR --stored trial/broadsheet.db
+
+or, to replay every set with each page under the packaged source that owns its host,
+stage folders of links (the shared sets stay untouched), run the replay commands it
+prints, and score the database they fill:
+
+    python -m tests.benchmarks.quality --stage trial/pages --stored trial/out/broadsheet.db
+    python -m tests.benchmarks.quality --stored trial/out/broadsheet.db
 """
 
 from __future__ import annotations
@@ -33,38 +42,39 @@ import sqlite3
 import statistics
 import sys
 import time
-import warnings
-from collections.abc import Callable
 from pathlib import Path
 
-import trafilatura
-from lxml.html import fromstring
 from rich.console import Console
 from rich.table import Table
 
 from pipeline.errors import Dropped
-from pipeline.extract import metadata
+from pipeline.extract import metadata, titles
 from pipeline.extract.article import decode_html, extract, parse_html
 from pipeline.extract.jsonld import read_linked_data, text_value
 from pipeline.items import Page
 from pipeline.store.dedup import stored_article_id
+from tests.benchmarks.extractors import Runner, other_systems
+from tests.benchmarks.generalise import Tally, held_out, source_for, stage
 from tests.benchmarks.scoring import TITLE_MISSES, Score, same_title, score, title_miss
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
+SHARED = REPO.parent / "shared"
+DEFAULT_SETS = [SHARED / "corpus", SHARED / "dragnet", SHARED / "indian"]
 GROUPS = {
+    "dragnet": "dragnet",
+    "indian": "indian",
     "fundus": "fundus",
     "postlight": "postlight",
     "newspaper4k": "newspaper4k",
     "readability": "readability",
     "trafilatura": "trafilatura",
 }
-Runner = Callable[[bytes, str], dict]
 
 
 def run_broadsheet(body: bytes, url: str) -> dict:
     try:
-        article = extract(Page(url=url, body=body, source="corpus"))
+        page = Page(url=url, body=body, source="corpus")
+        article = extract(page, source_for(url) if url else None)
     except Dropped as dropped:
         return {"text": "", "dropped": dropped.reason, "detail": dropped.detail}
     return {
@@ -84,7 +94,7 @@ def title_sources(body: bytes, url: str) -> list[str]:
         return []
     meta = metadata.Meta.of(tree)
     linked = read_linked_data(tree)
-    names = metadata.site_names(meta, linked, url)
+    names = titles.site_names(meta, linked, url)
     offered = [
         text_value(linked.get("headline")),
         meta.first("og:title"),
@@ -95,7 +105,7 @@ def title_sources(body: bytes, url: str) -> list[str]:
     found = []
     for value in map(metadata.clean_text, offered):
         if value:
-            found += [value, metadata.strip_site_name(value, names)]
+            found += [value, titles.strip_site_name(value, names)]
     return found
 
 
@@ -132,67 +142,6 @@ def write_manifest(corpus: Path) -> Path:
     for folder, lines in by_folder.items():
         (folder / "urls.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return next(iter(by_folder), corpus)
-
-
-def run_trafilatura(body: bytes, url: str) -> dict:
-    return {"text": trafilatura.extract(body, url=url or None) or ""}
-
-
-def run_trafilatura_precision(body: bytes, url: str) -> dict:
-    return {
-        "text": trafilatura.extract(body, url=url or None, favor_precision=True) or ""
-    }
-
-
-def _competitors(console: Console) -> dict[str, tuple[Runner, bool]]:
-    systems: dict[str, tuple[Runner, bool]] = {
-        "broadsheet": (run_broadsheet, True),
-        "trafilatura": (run_trafilatura, False),
-        "trafilatura-precision": (run_trafilatura_precision, False),
-    }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            from newspaper import Article as NewsArticle
-            from newspaper import Config
-        except ImportError as error:
-            console.print(f"[yellow]newspaper4k skipped: {error}[/]")
-        else:
-            config = Config()
-            config.fetch_images = False
-
-            def run_newspaper(body: bytes, url: str) -> dict:
-                article = NewsArticle(url or "https://example.com/", config=config)
-                article.download(input_html=trafilatura.utils.decode_file(body))
-                article.parse()
-                date = (
-                    article.publish_date.isoformat() if article.publish_date else None
-                )
-                return {
-                    "text": article.text,
-                    "title": article.title,
-                    "date": date,
-                    "authors": article.authors,
-                }
-
-            systems["newspaper4k"] = (run_newspaper, True)
-    try:
-        from readability import Document
-    except ImportError as error:
-        console.print(f"[yellow]readability-lxml skipped: {error}[/]")
-    else:
-
-        def run_readability(body: bytes, url: str) -> dict:
-            document = Document(trafilatura.utils.decode_file(body), url=url or None)
-            tree = fromstring(document.summary(html_partial=True))
-            for block in tree.iter(
-                "p", "div", "li", "h1", "h2", "h3", "h4", "br", "tr"
-            ):
-                block.tail = "\n\n" + (block.tail or "")
-            return {"text": tree.text_content(), "title": document.short_title()}
-
-        systems["readability"] = (run_readability, False)
-    return systems
 
 
 def _timed(runner: Runner, body: bytes, url: str, repeat: int = 1) -> dict:
@@ -254,7 +203,12 @@ def load_pages(corpus: Path, limit: int | None, only: str | None) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        action="append",
+        help="a folder laid out like the corpus; repeat for several (default: the shared sets)",
+    )
     parser.add_argument("--limit", type=int, default=None, help="first N pages only")
     parser.add_argument("--only", default=None, help="pages whose id contains this")
     parser.add_argument("--systems", default=None, help="comma-separated subset")
@@ -273,6 +227,12 @@ def main(argv: list[str] | None = None) -> int:
         help="write urls.tsv beside the pages (for broadsheet replay) and stop",
     )
     parser.add_argument(
+        "--stage",
+        type=Path,
+        default=None,
+        help="link the pages into per-source folders here, print the replay commands",
+    )
+    parser.add_argument(
         "--stored",
         type=Path,
         default=None,
@@ -280,13 +240,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     console = Console(width=160)
-    if not (args.corpus / "index.csv").exists():
-        console.print(f"[red]no corpus at {args.corpus}[/]")
+    corpora = args.corpus or [d for d in DEFAULT_SETS if (d / "index.csv").exists()]
+    missing = [c for c in corpora if not (c / "index.csv").exists()]
+    if missing or not corpora:
+        console.print(f"[red]no corpus at {missing[0] if missing else SHARED}[/]")
         return 2
     if args.write_manifest:
-        console.print(f"wrote {write_manifest(args.corpus) / 'urls.tsv'}")
+        for corpus in corpora:
+            console.print(f"wrote {write_manifest(corpus) / 'urls.tsv'}")
         return 0
-    systems = _competitors(console)
+    if args.stage:
+        sets = [(c, load_pages(c, args.limit, args.only)) for c in corpora]
+        output = args.stored.parent if args.stored else args.stage.parent / "out"
+        for command in stage(sets, args.stage, output):
+            console.print(command, markup=False, highlight=False)
+        return 0
+    systems = {"broadsheet": (run_broadsheet, True), **other_systems(console)}
     if args.stored:
         if not args.stored.is_file():
             console.print(f"[red]no database at {args.stored}[/]")
@@ -301,11 +270,16 @@ def main(argv: list[str] | None = None) -> int:
     title_offered: list[bool] = []
     title_misses: dict[str, int] = {}
     details = []
-    pages = load_pages(args.corpus, args.limit, args.only)
-    for row in pages:
-        body = gzip.decompress((args.corpus / row["html_file"]).read_bytes())
+    tally = Tally()
+    pages = [
+        (corpus, row)
+        for corpus in corpora
+        for row in load_pages(corpus, args.limit, args.only)
+    ]
+    for corpus, row in pages:
+        body = gzip.decompress((corpus / row["html_file"]).read_bytes())
         expected = json.loads(
-            (args.corpus / row["expected_file"]).read_text(encoding="utf-8")
+            (corpus / row["expected_file"]).read_text(encoding="utf-8")
         )
         group = GROUPS.get(row["id"].split("__")[0].split("-")[0], "other")
         url = expected.get("url") or ""
@@ -321,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
             page_url = url
             if name == "broadsheet" and args.stored and not url:
                 # a page without a known URL was stored under its file's URL
-                page_url = (args.corpus / row["html_file"]).resolve().as_uri()
+                page_url = (corpus / row["html_file"]).resolve().as_uri()
             result = _timed(runner, body, page_url, repeat)
             record[name] = {k: v for k, v in result.items() if k != "text"}
             record[name]["words"] = len((result.get("text") or "").split())
@@ -330,6 +304,15 @@ def main(argv: list[str] | None = None) -> int:
                     non_articles.append((row["id"], result.get("dropped")))
                 continue
             page_score = score(expected, result, with_meta)
+            record[name]["f1"] = page_score.f1
+            keys = [
+                corpus.name,
+                *(["held-out hosts"] if held_out(url, row["id"]) else []),
+            ]
+            for key in keys:
+                tally.add(name, key, page_score.f1)
+                if name == "broadsheet" and result.get("dropped") == "not-article":
+                    tally.not_article[key] = tally.not_article.get(key, 0) + 1
             scores[name].setdefault(group, []).append(page_score)
             if name == "broadsheet":
                 if result.get("dropped"):
@@ -375,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             end_section=True,
         )
     console.print(table)
+    console.print(tally.table(list(systems)))
     if title_offered:
         console.print(
             f"\n[bold]Title ceiling[/]: the expected title is one of the titles the page "

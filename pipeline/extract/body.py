@@ -1,0 +1,112 @@
+"""The story's body: trafilatura's extraction as blocks, furniture removed.
+
+trafilatura runs in its fast mode first; its result is kept only when it looks like
+a story (:mod:`pipeline.extract.storylike`), otherwise the full cascade runs. JSON-LD
+``articleBody`` checks what was found; a client-rendered page's story is read from
+its scripts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement
+
+from pipeline.errors import Dropped
+from pipeline.extract import articlebody, scripted, storylike
+from pipeline.extract.boilerplate import remove_furniture
+from pipeline.extract.htmlmd import Block, to_blocks
+from pipeline.extract.jsonld import LinkedData
+from pipeline.extract.parse import drop_inert, parse_html
+
+TRAFILATURA_OPTIONS = {
+    "include_comments": False,
+    "include_formatting": True,
+    "include_links": True,
+    "include_images": False,
+    "include_tables": True,
+    "with_metadata": False,
+    "output_format": "txt",  # "python" would also render the body as text, unused here
+}
+
+
+def lift_captions(tree: HtmlElement) -> set[str]:
+    """Move each figcaption out of its figure, as a paragraph after it (trafilatura
+    drops figures but keeps paragraphs); the caption texts, for the lead-image check."""
+    texts = set()
+    for caption in list(tree.iter("figcaption")):
+        texts.add(" ".join(caption.text_content().split()))
+        figure = caption.getparent()
+        if figure is None or figure.getparent() is None:
+            continue
+        caption.tail = None
+        figure.remove(caption)
+        caption.tag = "p"
+        figure.addnext(caption)
+    return texts
+
+
+def _run_trafilatura(
+    tree: HtmlElement,
+    url: str,
+    clean: Callable[[list[Block]], list[Block]],
+    recall: bool = False,
+    fast: bool = False,
+) -> tuple[list[Block], etree._Element | None]:
+    """trafilatura's body as blocks, ``clean`` of furniture, and its tree."""
+    try:
+        # no URL: trafilatura's link resolution sends "#notes" and "dir/" to the site's
+        # root; htmlmd resolves links against the page itself, as browsers do
+        document = trafilatura.bare_extraction(
+            tree, url=None, favor_recall=recall, fast=fast, **TRAFILATURA_OPTIONS
+        )
+    except (RecursionError, etree.LxmlError) as error:
+        raise Dropped("broken-html", str(error)[:200]) from None
+    if document is None or document.body is None:
+        return [], None
+    return clean(to_blocks(document.body, url)), document.body
+
+
+def extract_body(
+    tree: HtmlElement,
+    url: str,
+    title: str,
+    linked: LinkedData,
+    authors: tuple[str, ...] = (),
+) -> tuple[list[Block], etree._Element | None]:
+    """Body blocks (furniture removed, articleBody checked) and trafilatura's tree."""
+    clean = partial(
+        remove_furniture, title=title, captions=lift_captions(tree), authors=authors
+    )
+    blocks, body = _run_trafilatura(tree, url, clean, fast=True)
+    if storylike.why_not(blocks, body):
+        blocks, body = _run_trafilatura(tree, url, clean)
+    reference = articlebody.article_body(linked.get("articleBody"))
+    if reference is None:
+        return blocks, body
+    text = " ".join(b.text for b in blocks)
+    if articlebody.coverage(reference, text) >= articlebody.GOOD_COVERAGE:
+        return blocks, body
+    retry_blocks, retry_body = _run_trafilatura(tree, url, clean, recall=True)
+    if retry_body is not None:
+        retry_text = " ".join(b.text for b in retry_blocks)
+        if articlebody.coverage(reference, retry_text) >= articlebody.RETRY_COVERAGE:
+            return retry_blocks, retry_body
+    return articlebody.blocks_from_text(reference), body
+
+
+def body_from_scripts(
+    html: str, url: str, title: str, linked: LinkedData, authors: tuple[str, ...]
+) -> list[Block]:
+    """Body blocks from the story's HTML that a client-rendered page keeps in a script
+    (:mod:`pipeline.extract.scripted`); none when there is no such HTML."""
+    fragment = scripted.article_html(html)
+    if fragment is None:
+        return []
+    tree = parse_html(f"<html><body><article>{fragment}</article></body></html>")
+    drop_inert(tree)
+    blocks, _ = extract_body(tree, url, title, linked, authors)
+    return blocks

@@ -1,0 +1,55 @@
+"""When is trafilatura's fast result trusted as the story (pipeline.extract.storylike)?"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from pipeline.extract.htmlmd import to_blocks
+from pipeline.extract.storylike import why_not
+
+SENTENCE = (
+    "The council agreed the harbour budget on Tuesday after a long debate about the "
+    "cost of repairing the bridge before the winter storms reach the district."
+)
+
+
+def judge(xml: str) -> str | None:
+    body = etree.fromstring(f"<body>{xml}</body>")
+    return why_not(to_blocks(body, "https://example.org/news/a"), body)
+
+
+def story(paragraphs: int = 8) -> str:
+    return "".join(
+        f"<p>{SENTENCE.replace('Tuesday', f'day {i}')} <hi rend='#b'>Note {i}</hi>.</p>"
+        for i in range(paragraphs)
+    )
+
+
+def test_a_story_is_trusted():
+    assert judge(story()) is None
+
+
+def test_a_short_result_is_not():
+    assert judge(story(2)) == "too short"
+
+
+def test_a_flat_dump_is_not():
+    assert judge("".join(f"<p>{SENTENCE} {i}</p>" for i in range(9))) == "no markup"
+
+
+def test_breadcrumbs_and_teasers_are_not():
+    teasers = "".join(
+        f"<p><ref target='/news/{i}'>Harbour council story number {i} agreed "
+        f"today</ref> and more</p>"
+        for i in range(40)
+    )
+    assert judge(teasers) == "mostly links"
+
+
+def test_navigation_lines_are_not():
+    nav = "".join(f"<p>Section {i} <hi rend='#b'>news</hi></p>" for i in range(60))
+    assert judge(story(2) + nav) == "navigation-like lines"
+
+
+def test_a_paragraph_twice_is_not():
+    assert judge(story(8) + story(1)) == "repeated paragraphs"
