@@ -93,7 +93,12 @@ def test_readers_neither_block_nor_break_a_replay(pages: Path, tmp_path: Path) -
     reader.start()
     started = time.monotonic()
     done = subprocess.run(
-        replay_command(pages, output), capture_output=True, text=True, timeout=120
+        replay_command(pages, output),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        # commits of 4 articles, so that the 40 pages make several for the reader
+        env={**os.environ, "BROADSHEET_STORE_BATCH": "4"},
     )
     elapsed = time.monotonic() - started
     reader.stop.set()
