@@ -44,7 +44,12 @@ from pipeline.scale.connection import (  # noqa: F401 (the queue's public names)
     RedisGone,
     connect,
 )
-from pipeline.scale.schema import check_article, check_crawl_row, check_page
+from pipeline.scale.schema import (
+    check_article,
+    check_crawl_row,
+    check_page,
+    json_object,
+)
 
 PREFIX = DEFAULT_PREFIX
 ITEMS = Keys().items
@@ -107,15 +112,8 @@ def _encode(kind: str, data: dict[str, Any]) -> bytes:
 
 def decode(raw: bytes) -> Message:
     """The message in ``raw``, or QueueError saying what is wrong with it."""
-    if len(raw) > MAX_MESSAGE_BYTES:
-        raise QueueError(f"a message of {len(raw)} bytes (at most {MAX_MESSAGE_BYTES})")
-    try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise QueueError(
-            f"not a JSON message ({str(error)[:80]}): {raw[:40]!r}"
-        ) from None
-    if not isinstance(value, dict) or value.get("kind") not in KINDS:
+    value = json_object(raw, MAX_MESSAGE_BYTES, QueueError, "message")
+    if value.get("kind") not in KINDS:
         raise QueueError(f"not a broadsheet message: {raw[:80]!r}")
     if not isinstance(value.get("data"), dict):
         raise QueueError(f"{value['kind']} message without data")

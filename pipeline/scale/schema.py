@@ -8,6 +8,7 @@ the records.
 
 from __future__ import annotations
 
+import json
 from dataclasses import MISSING, fields
 from typing import Any
 
@@ -72,3 +73,21 @@ def check_crawl_row(data: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(row.get("source"), str):
         raise QueueError("crawl message without a source")
     return row
+
+
+def json_object(
+    raw: bytes | str, limit: int, error: type[QueueError], what: str
+) -> dict[str, Any]:
+    """The JSON object in ``raw``, or ``error`` when it is over ``limit`` bytes, not
+    JSON, nested too deeply or not an object. ``what`` names it in the message."""
+    if len(raw) > limit:
+        raise error(f"a message of {len(raw)} bytes (at most {limit})")
+    try:
+        value = json.loads(raw)
+    except (UnicodeDecodeError, ValueError, RecursionError) as problem:
+        raise error(
+            f"not a JSON {what} ({str(problem)[:80]}): {bytes(raw[:40])!r}"
+        ) from None
+    if not isinstance(value, dict):
+        raise error(f"not a JSON object: {bytes(raw[:40])!r}")
+    return value

@@ -21,6 +21,7 @@ from typing import Any
 
 from pipeline.items import Hints
 from pipeline.scale.queues import QueueError
+from pipeline.scale.schema import json_object
 
 log = logging.getLogger(__name__)
 MAX_BYTES = 1024 * 1024  # a GET request with its meta is a few KB
@@ -137,16 +138,7 @@ def _encode(value: Any) -> Any:
 def loads(raw: bytes | str) -> dict[str, Any]:
     """The request dict in ``raw``, for ``request_from_dict``; BadRequestMessage if it
     is not a request that :func:`dumps` could have written."""
-    if len(raw) > MAX_BYTES:
-        raise BadRequestMessage(f"a message of {len(raw)} bytes (at most {MAX_BYTES})")
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise BadRequestMessage(
-            f"not a JSON request ({str(error)[:80]}): {bytes(raw[:40])!r}"
-        ) from None
-    if not isinstance(data, dict):
-        raise BadRequestMessage(f"not a JSON object: {bytes(raw[:40])!r}")
+    data = json_object(raw, MAX_BYTES, BadRequestMessage, "request")
     try:
         return _checked(data)
     except (TypeError, ValueError, binascii.Error, RecursionError) as error:
