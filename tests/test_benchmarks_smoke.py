@@ -35,17 +35,19 @@ def run(main, capsys, *args: str) -> str:
 
 def test_replay_speed(capsys):
     out = run(
-        replay_speed.main, capsys, "--pages", "6", "--workers", "1", "--rounds", "2"
+        replay_speed.main,
+        capsys,
+        *("--pages", "6", "--short", "3", "--sample", "smaller"),
+        *("--workers", "1", "--rounds", "2"),
     )
+    assert "smaller half: 3 corpus pages of at most " in out
+    assert "round 1 (bare first); smaller half, 6 pages; stored: {'articles': 3," in out
     assert (
-        "round 1 (bare first); pages: 6; replay workers: 1; stored: {'articles': 5,"
-        in out
+        "round 2 (replay first); smaller half, 3 pages; stored: {'articles': 3," in out
     )
-    assert (
-        "round 2 (replay first); pages: 6; replay workers: 1; stored: {'articles': 5,"
-        in out
-    )
-    assert "ratio replay / bare: median " in out
+    assert "| smaller half | 6 | **" in out
+    assert "| smaller half | 3 | **" in out
+    assert "lowest median ratio: " in out
 
 
 @pytest.mark.slow
