@@ -5,6 +5,7 @@ The pages are the replay fixtures, never the development corpus.
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.benchmarks import (
     quality,
     recrawl,
     replay_speed,
+    startup,
 )
 
 FIXTURES = str(Path(__file__).parent / "fixtures" / "replay")
@@ -48,6 +50,14 @@ def test_replay_speed(capsys):
     assert "| smaller half | 6 | **" in out
     assert "| smaller half | 3 | **" in out
     assert "lowest median ratio: " in out
+
+
+def test_startup(capsys):
+    out = run(startup.main, capsys, "--pages", "3", "--workers", "1", "--rounds", "1")
+    assert re.search(r"round 1: first page in a worker \d+\.\d\d s", out), out
+    assert "first article stored " in out
+    assert "language model loaded by: no process" in out  # the fixtures declare theirs
+    assert "median: first page in a worker " in out
 
 
 @pytest.mark.slow
