@@ -91,7 +91,7 @@ def replay(folder: Path, output: Path, workers: int | None) -> Run:
     return run
 
 
-def kib(pages: list[Saved]) -> str:
+def median_html(pages: list[Saved]) -> str:
     return (
         f"median HTML {statistics.median(html_size(p) for p in pages) / 1024:.0f} KiB"
     )
@@ -105,13 +105,13 @@ def make_samples(
     halves: list[tuple[str, list[Saved] | None]] = []
     if args.sample in ("all", "both"):
         halves.append(("all pages", None))
-        print(f"all pages: {len(pages)} corpus pages, {kib(pages)}")
+        print(f"all pages: {len(pages)} corpus pages, {median_html(pages)}")
     if args.sample in ("smaller", "both"):
         small, cut = smaller_half(pages)
         halves.append(("smaller half", small))
         print(
             f"smaller half: {len(small)} corpus pages of at most {cut / 1024:.0f} KiB "
-            f"of HTML, {kib(small)}"
+            f"of HTML, {median_html(small)}"
         )
     lengths = [args.pages] + ([args.short] if 0 < args.short < args.pages else [])
     samples = []
