@@ -66,6 +66,7 @@ def test_crawl_speed(capsys):
     assert "requests served: {'robots': 1, 'sitemap': 1, 'article': 3}" in out
     assert "stored by the crawl: {'articles': 3," in out
     assert "ratio crawl / replay:" in out
+    assert "peaks during the crawl: memory of the process tree PSS " in out
 
 
 @pytest.mark.slow
