@@ -55,7 +55,7 @@ def test_replay_speed(capsys):
 def test_startup(capsys):
     out = run(startup.main, capsys, "--pages", "3", "--workers", "1", "--rounds", "1")
     assert re.search(r"round 1: first page in a worker \d+\.\d\d s", out), out
-    assert "first article stored " in out
+    assert "first markdown file " in out
     assert "language model loaded by: no process" in out  # the fixtures declare theirs
     assert "median: first page in a worker " in out
 

@@ -8,7 +8,8 @@ Replays ``--pages`` saved pages (see ``tests.benchmarks.sample``) with the
 workers) watches the run without changing it: a worker unpickling a ``Page`` is the
 first page reaching it, and opening the language model's file is loading the model.
 Prints, for each round, the seconds from launch to the first page in a worker (the
-goal is <= 0.5 s), to the first article stored, and to exit, and which processes
+goal is <= 0.5 s), to the first markdown file written (files are written once the
+store's transaction holding their rows has committed: the first commit) and to exit, and which processes
 loaded the language model (the goal: never the storing process when the workers can
 decide the language); then the medians. For reference, the time a fresh process takes
 to ``import trafilatura``: what the bare loop of ``replay_speed`` pays before its first
@@ -32,7 +33,7 @@ EVENTS = "BROADSHEET_BENCH_EVENTS"
 GOAL = 0.5
 
 # Run in the replay process before anything else: notes, once per process, the
-# moment it first unpickles a Page, opens the language model or stores an article.
+# moment it first unpickles a Page, opens the language model or writes a markdown file.
 HOOK = f"""
 import os, sys, time
 MAIN = os.getpid()
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
             imports.append(import_trafilatura())
             print(
                 f"round {number}: first page in a worker {seconds(start.first_page)}, "
-                f"first article stored {seconds(start.first_stored)}, "
+                f"first markdown file {seconds(start.first_stored)}, "
                 f"exit {start.seconds:.2f} s ({args.pages} pages); language model "
                 f"loaded by: {', '.join(start.model) or 'no process'}; "
                 f"import trafilatura alone: {imports[-1]:.2f} s"
