@@ -5,6 +5,7 @@ The pages are the replay fixtures, never the development corpus.
 """
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.benchmarks import (
     quality,
     recrawl,
     replay_speed,
+    startup,
 )
 
 FIXTURES = str(Path(__file__).parent / "fixtures" / "replay")
@@ -35,17 +37,27 @@ def run(main, capsys, *args: str) -> str:
 
 def test_replay_speed(capsys):
     out = run(
-        replay_speed.main, capsys, "--pages", "6", "--workers", "1", "--rounds", "2"
+        replay_speed.main,
+        capsys,
+        *("--pages", "6", "--short", "3", "--sample", "smaller"),
+        *("--workers", "1", "--rounds", "2"),
     )
+    assert "smaller half: 3 corpus pages of at most " in out
+    assert "round 1 (bare first); smaller half, 6 pages; stored: {'articles': 3," in out
     assert (
-        "round 1 (bare first); pages: 6; replay workers: 1; stored: {'articles': 5,"
-        in out
+        "round 2 (replay first); smaller half, 3 pages; stored: {'articles': 3," in out
     )
-    assert (
-        "round 2 (replay first); pages: 6; replay workers: 1; stored: {'articles': 5,"
-        in out
-    )
-    assert "ratio replay / bare: median " in out
+    assert "| smaller half | 6 | **" in out
+    assert "| smaller half | 3 | **" in out
+    assert "lowest median ratio: " in out
+
+
+def test_startup(capsys):
+    out = run(startup.main, capsys, "--pages", "3", "--workers", "1", "--rounds", "1")
+    assert re.search(r"round 1: first page in a worker \d+\.\d\d s", out), out
+    assert "first markdown file " in out
+    assert "language model loaded by: no process" in out  # the fixtures declare theirs
+    assert "median: first page in a worker " in out
 
 
 @pytest.mark.slow
@@ -54,6 +66,7 @@ def test_crawl_speed(capsys):
     assert "requests served: {'robots': 1, 'sitemap': 1, 'article': 3}" in out
     assert "stored by the crawl: {'articles': 3," in out
     assert "ratio crawl / replay:" in out
+    assert "peaks during the crawl: memory of the process tree PSS " in out
 
 
 @pytest.mark.slow

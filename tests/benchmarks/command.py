@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 
-BROADSHEET = [sys.executable, "-c", "from pipeline.cli import cli; cli()"]
+CLI = "from pipeline.cli import cli; cli()"
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,12 @@ def tree_memory(process: psutil.Process) -> tuple[int, int]:
     return rss, pss
 
 
-def broadsheet(*args: str, cwd: Path | None = None, every: float = 0.25) -> Run:
-    """``broadsheet ARGS`` in a subprocess (see :func:`timed`)."""
-    return timed([*BROADSHEET, *args], cwd, every)
+def broadsheet(
+    *args: str, cwd: Path | None = None, every: float = 0.25, hook: str = ""
+) -> Run:
+    """``broadsheet ARGS`` in a subprocess (see :func:`timed`), running the Python
+    code ``hook`` first, before broadsheet is imported."""
+    return timed([sys.executable, "-c", f"{hook}\n{CLI}", *args], cwd, every)
 
 
 def timed(argv: list[str], cwd: Path | None = None, every: float = 0.25) -> Run:

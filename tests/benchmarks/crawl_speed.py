@@ -7,7 +7,8 @@ sitemap listing them all (``tests.benchmarks.loopback``), crawls it with politen
 throttling off (``-s AUTOTHROTTLE_ENABLED=False -s DOWNLOAD_DELAY=0``, 16 requests at
 a time), then replays the same pages into a fresh output. Both run as the
 ``broadsheet`` command in a fresh process. Prints pages/s of each and the ratio crawl /
-replay (the goal is >= 0.8), and the largest the crawl's ``broadsheet.db-wal`` grew
+replay (the goal is >= 0.8), and, side by side, the peak memory of the crawl's
+processes and the largest the crawl's ``broadsheet.db-wal`` grew
 (sampled every 0.1 s; the goal is <= 64 MB for 2,000 articles: no read transaction
 outlives a short query, so checkpoints keep resetting the WAL).
 """
@@ -104,7 +105,10 @@ def main(argv: list[str] | None = None) -> None:
         f"peak PSS {mib(replayed.peak_pss)}"
     )
     print(f"ratio crawl / replay: {crawl_rate / replay_rate:.2f}x (goal >= 0.8x)")
-    print(f"peak WAL during the crawl: {mib(wal[0])} (goal <= 64 MiB)")
+    print(
+        f"peaks during the crawl: memory of the process tree PSS {mib(crawled.peak_pss)} "
+        f"(RSS summed {mib(crawled.peak_rss)}), WAL {mib(wal[0])} (goal <= 64 MiB)"
+    )
     print(
         f"CPU per page (all processes): crawl "
         f"{1000 * crawled.cpu_seconds / args.pages:.0f} ms, replay "

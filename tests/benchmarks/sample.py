@@ -4,7 +4,9 @@ Pages come from ``../shared/corpus/html`` (``--corpus``: the corpus or any folde
 gzipped pages with a ``urls.tsv``) or, when it is absent, from ``tests/fixtures/replay``. :func:`write_sample` lays ``count`` of them out in a folder
 with a ``urls.tsv`` manifest, cycle ``n`` of a page getting the URL
 ``<its url>?cycle=n`` (``cycle`` is no tracking parameter, so every copy is a URL of its
-own): exactly what ``broadsheet replay`` reads.
+own): exactly what ``broadsheet replay`` reads. :func:`smaller_half` keeps the half of
+the pages with the least HTML, the size of a typical article page rather than of the
+corpus's heavy ones.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import csv
 import gzip
 import os
 import shutil
+import statistics
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,6 +55,19 @@ def saved_pages(corpus: Path | None = None) -> list[Saved]:
     return [Saved(folder / name, url) for name, url in sorted(manifest.items())]
 
 
+def html_size(page: Saved) -> int:
+    """Bytes of HTML of ``page``, once unzipped."""
+    return len(gzip.decompress(page.path.read_bytes()))
+
+
+def smaller_half(pages: list[Saved]) -> tuple[list[Saved], int]:
+    """The half of ``pages`` with the least HTML (in their order, ties at the cut kept
+    together) and the largest HTML size kept, in bytes."""
+    sizes = [html_size(page) for page in pages]
+    cut = statistics.median_low(sizes)
+    return [page for page, size in zip(pages, sizes, strict=True) if size <= cut], cut
+
+
 def cycled_url(url: str, cycle: int) -> str:
     if cycle == 0:
         return url
@@ -70,11 +86,18 @@ def cycle(pages: list[Saved], count: int) -> list[tuple[str, Saved, str]]:
     return out
 
 
-def write_sample(folder: Path, count: int, corpus: Path | None = None) -> Path:
-    """``count`` saved pages and their manifest in ``folder`` (made); returns ``folder``."""
+def write_sample(
+    folder: Path,
+    count: int,
+    corpus: Path | None = None,
+    pages: list[Saved] | None = None,
+) -> Path:
+    """``count`` saved pages (going round ``pages``, by default every page of
+    ``corpus``) and their manifest in ``folder`` (made); returns ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     lines = []
-    for name, page, url in cycle(saved_pages(corpus), count):
+    pages = saved_pages(corpus) if pages is None else pages
+    for name, page, url in cycle(pages, count):
         target = folder / name
         try:
             os.link(page.path, target)  # same bytes, no copy: one more name per page
