@@ -3,9 +3,10 @@ beyond the loopback interface, or with ``--public``.
 
 * Each error is one line in the error log (stderr: status, method, path, message;
   requests themselves go to the access log on stdout), and is answered with
-  Datasette's error page or JSON; a 500 shows the visitor no exception text. Datasette's own handler, replaced here, prints
-  a traceback with every local variable for each error, even a 404: kilobytes of log
-  and tens of milliseconds of CPU per request that anyone can send.
+  Datasette's error page (rendered once per status) or JSON; a 500 shows the visitor
+  no exception text. Datasette's own handler, replaced here, prints a traceback with
+  every local variable for each error, even a 404: kilobytes of log and tens of
+  milliseconds of CPU per request that anyone can send.
 * ``/-/databases`` and ``/-/threads`` answer 404: the first lists the absolute path of
   each database file, the second the server's threads.
 * Errors are budgeted per client (:mod:`pipeline.serve.limits`): a client that keeps
