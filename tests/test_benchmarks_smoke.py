@@ -182,4 +182,4 @@ def test_flood404(capsys):
     assert out.startswith("# flood404"), out
     assert "serve --public:" in out
     assert "normal page under flood:  median " in out
-    assert "bytes logged per 404" in out
+    assert "bytes logged per request" in out

@@ -67,6 +67,13 @@ def server(output: Path) -> Iterator[Server]:
     running.stop()
 
 
+@pytest.fixture(scope="module")
+def public(output: Path) -> Iterator[Server]:
+    running = Server(output, "--public")
+    yield running
+    running.stop()
+
+
 def browse(url: str, profile: Path) -> lxml.html.HtmlElement:
     """The DOM of ``url`` once Chromium has run its scripts."""
     done = subprocess.run(
@@ -99,7 +106,12 @@ def marks(page: lxml.html.HtmlElement, chart: str, kind: str, group: str = "") -
     )
 
 
-def test_dashboard_draws_every_chart(server: Server, output: Path, tmp_path: Path):
+@pytest.mark.parametrize("served", ["server", "public"])
+def test_dashboard_draws_every_chart(
+    served: str, output: Path, tmp_path: Path, request: pytest.FixtureRequest
+):
+    """As served on loopback, and in public where only the charts' own SQL runs."""
+    server = request.getfixturevalue(served)
     page = browse(server.base + "/-/dashboards/news", tmp_path)
     assert page.findtext(".//h1").strip() == "News"
     days = chart_rows(output, "stories_per_day")

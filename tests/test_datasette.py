@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import queue
 import re
@@ -31,6 +32,7 @@ from pipeline.serve.datasette import (
     datasette_command,
     is_loopback,
 )
+from pipeline.serve.limits import ERROR_BURST
 from pipeline.store.schema import SCHEMA_VERSION, migrate
 
 REPO = Path(__file__).parent.parent
@@ -52,7 +54,8 @@ class Server:
         self.lines: queue.Queue[str] = queue.Queue()
         self.log: list[str] = []
         threading.Thread(target=self._drain, daemon=True).start()
-        self.base = f"http://127.0.0.1:{self._wait_for_port()}"
+        self.port = self._wait_for_port()
+        self.base = f"http://127.0.0.1:{self.port}"
 
     def _drain(self) -> None:
         for line in self.process.stderr:
@@ -84,12 +87,23 @@ class Server:
         separator = "&" if "?" in path else "?"
         return self.json(f"{path}{separator}_shape=objects")["rows"]
 
-    def status(self, path: str) -> tuple[int, bytes]:
+    def status(self, path: str, source: str = "127.0.0.1") -> tuple[int, bytes]:
+        """Status and body of ``path``, asked from the loopback address ``source``."""
+        return self.answer(path, source)[::2]
+
+    def answer(
+        self, path: str, source: str = "127.0.0.1", headers: dict | None = None
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        """Status, headers and body of ``path``, asked from address ``source``."""
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=10, source_address=(source, 0)
+        )
         try:
-            with urlopen(self.base + path, timeout=10) as response:
-                return response.status, response.read()
-        except HTTPError as error:
-            return error.code, error.read()
+            connection.request("GET", path, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, response.headers, response.read()
+        finally:
+            connection.close()
 
     def stop(self) -> list[str]:
         """Stop the server; every line it logged."""
@@ -502,12 +516,18 @@ def test_canned_queries_hide_their_sql(server: Server) -> None:
     assert "_show_sql=1" in html  # one click shows it
 
 
-def test_dashboard_and_its_queries(server: Server) -> None:
+CHARTS = yaml.safe_load(METADATA_PATH.read_text())["plugins"]["datasette-dashboards"][
+    "news"
+]["charts"]
+
+
+@pytest.mark.parametrize("served", ["server", "public"])
+def test_dashboard_and_its_queries(served: str, request: pytest.FixtureRequest):
+    server = request.getfixturevalue(served)
     html = server.get("/-/dashboards/news").decode()
-    dashboards = yaml.safe_load(METADATA_PATH.read_text())["plugins"]
-    charts = dashboards["datasette-dashboards"]["news"]["charts"]
-    for slug, chart in charts.items():
+    for slug, chart in CHARTS.items():
         assert f'id="chart-{slug}"' in html
+        assert server.status(f"/-/dashboards/news/{slug}")[0] == 200
         filters = "&source=ndtv&date_start=2024-06-01&date_end=2024-06-30"
         for extra in ("", filters):
             rows = server.rows(f"/broadsheet.json?sql={quote(chart['query'])}{extra}")
@@ -600,6 +620,23 @@ def test_public_refuses_arbitrary_sql_but_serves_queries_facets_and_search(
     }
 
 
+def test_public_runs_the_dashboards_sql_and_no_other(public: Server) -> None:
+    sql = CHARTS["duplicates"]["query"]
+    address = "127.0.0.3"  # its refusals spend the errors of an address of its own
+    for path in (
+        f"/broadsheet.json?sql={quote(sql + ' ')}",
+        f"/broadsheet.json?sql={quote(sql.replace('articles', 'feed_state'))}",
+        f"/broadsheet.json?sql={quote(sql)}&sql=select+1",
+        f"/broadsheet.json?sql=select+1&sql={quote(sql)}",
+        f"/broadsheet/articles.json?_where=1=1&sql={quote(sql)}",
+        "/broadsheet.json?sql=select+*+from+feed_state",
+    ):
+        assert public.status(path, address)[0] == 403, path
+    assert public.status(f"/broadsheet?sql={quote(sql)}", address)[0] == 200
+    html = public.get("/broadsheet").decode()
+    assert "<textarea" not in html  # no SQL editor on the database page
+
+
 def test_public_pages_name_no_path_of_the_machine(
     public: Server, output: tuple[Path, Database]
 ) -> None:
@@ -629,10 +666,53 @@ def test_public_pages_name_no_path_of_the_machine(
         "/broadsheet.json?sql=select+1",
     ]
     for path in pages:
-        status, body = public.status(path)
+        status, body = public.status(path, "127.0.0.4")
         text = body.decode("utf-8", "replace")
         assert not [where for where in machine if where in text], (path, status)
-    assert public.status("/-/databases.json")[0] == 404
+    assert public.status("/-/databases.json", "127.0.0.4")[0] == 404
+
+
+def flood(
+    server: Server, source: str, headers: dict | None = None
+) -> tuple[list[int], float, http.client.HTTPMessage, bytes]:
+    """Ask for a missing table until answered 429: the statuses, and when the last
+    request started, its headers and body."""
+    statuses: list[int] = []
+    while len(statuses) < 3 * ERROR_BURST and 429 not in statuses:
+        started = time.monotonic()
+        status, answer_headers, body = server.answer(
+            "/broadsheet/nope", source, headers
+        )
+        statuses.append(status)
+    return statuses, started, answer_headers, body
+
+
+def test_public_answers_a_client_flooding_errors_429_and_serves_the_others(
+    output: tuple[Path, Database],
+) -> None:
+    running = Server(output[0], "--public")
+    flooder = "127.0.0.2"
+    try:
+        statuses, started, headers, body = flood(running, flooder)
+        assert statuses[:ERROR_BURST] == [404] * ERROR_BURST
+        assert statuses[-1] == 429
+        assert time.monotonic() - started > 0.5  # held: it asks about once a second
+        assert int(headers["Retry-After"]) >= 1
+        assert body.startswith(b"Too many errors from your address")
+        assert running.status("/broadsheet/articles.json")[0] == 200
+        assert running.status("/broadsheet/nope")[0] == 404  # another address
+        # behind a reverse proxy on this machine: the address it forwards
+        proxied = {"X-Forwarded-For": "198.51.100.7"}
+        proxied_statuses = flood(running, "127.0.0.1", proxied)[0]
+        assert proxied_statuses[-1] == 429
+        assert running.status("/broadsheet/nope")[0] == 404  # the proxy itself
+    finally:
+        log = running.stop()
+    limited = [line.split()[1] for line in log if "errors: answered 429" in line]
+    assert limited == [flooder, "198.51.100.7"]
+    errors = [line for line in log if "GET /broadsheet/nope:" in line]
+    answered = statuses + proxied_statuses
+    assert len(errors) == answered.count(404) + 2  # a 429 is not an error line
 
 
 def test_public_errors_log_one_line_each(output: tuple[Path, Database]) -> None:

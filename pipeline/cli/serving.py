@@ -28,7 +28,7 @@ from pipeline.errors import BroadsheetError
 @click.option(
     "--public",
     is_flag=True,
-    help="Serve to anyone (implied by a --host other than loopback): no arbitrary SQL, a SQL time limit, no paths, one log line per error",
+    help="Serve to anyone (implied by a --host other than loopback): no arbitrary SQL, a SQL time limit, no paths, one log line per error, 429 for a client that keeps erring",
 )
 @click.option(
     "--allow-sql", is_flag=True, help="Public, yet let visitors run their own SQL"

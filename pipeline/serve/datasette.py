@@ -7,7 +7,8 @@ what to do.
 Served beyond the loopback interface (or with ``public``), Datasette runs with
 :data:`PUBLIC_SETTINGS` (no arbitrary SQL unless allowed, a SQL time limit, no
 database download) and the plugin in ``public/public.py`` (one log line per error,
-no machine paths). Settings given by the user come last and win.
+no machine paths, a budget of errors per client, the dashboard's own SQL allowed).
+Settings given by the user come last and win.
 """
 
 from __future__ import annotations

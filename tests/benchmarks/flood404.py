@@ -7,13 +7,17 @@ Serves a small database (the one tests/test_stats.py builds) twice: on loopback 
 by default, and with ``--public``. For each, times ``--samples`` requests of a normal
 page (a full-text search) with nobody else asking, then again while ``--clients``
 threads request ``/broadsheet/nope`` as fast as they are answered for ``--seconds``.
-Prints the median and 95th percentile of the normal page both ways, the 404s served
-per second, and the bytes the server logged (stdout and stderr) per 404.
+Each flooding thread is a client of its own, as it would be on the internet: it
+connects from its own loopback address (127.0.0.2, 127.0.0.3 ...), the normal page from
+127.0.0.1. Prints the median and 95th percentile of the normal page both ways, the
+flood's answers per second by status, and the bytes the server logged (stdout and
+stderr, leaving out the normal page's access log lines) per flood request.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import re
 import statistics
 import subprocess
@@ -21,9 +25,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
-from urllib.error import HTTPError
-from urllib.request import urlopen
 
 from tests.benchmarks.machine import print_machine
 from tests.test_stats import build_output
@@ -51,19 +54,23 @@ class Served:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(log.read_text())
             time.sleep(0.1)
-        self.base = f"http://127.0.0.1:{int(match.group(1))}"
+        self.port = int(match.group(1))
 
-    def get(self, path: str) -> int:
-        """The status, or 0 when the server did not answer within TIMEOUT seconds."""
+    def get(self, path: str, source: str = "127.0.0.1") -> int:
+        """The status, asked from address ``source`` on a new connection; 0 when the
+        server did not answer within TIMEOUT seconds."""
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=TIMEOUT, source_address=(source, 0)
+        )
         try:
-            with urlopen(self.base + path, timeout=TIMEOUT) as response:
-                response.read()
-                return response.status
-        except HTTPError as error:
-            error.read()
-            return error.code
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            return response.status
         except OSError:
             return 0
+        finally:
+            connection.close()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -83,12 +90,12 @@ def timings(served: Served, samples: int, failed: list[int]) -> list[float]:
 
 
 def flood(
-    served: Served, clients: int, stop: threading.Event, counts: list[int]
+    served: Served, clients: int, stop: threading.Event, counts: list[Counter]
 ) -> None:
     def client(slot: int) -> None:
+        source = f"127.0.0.{2 + slot}"
         while not stop.is_set():
-            served.get(MISSING)
-            counts[slot] += 1
+            counts[slot][served.get(MISSING, source)] += 1
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:
@@ -111,7 +118,8 @@ def measure(output: Path, log: Path, args: argparse.Namespace, *options: str) ->
         failed: list[int] = []
         quiet = timings(served, args.samples, failed)
         logged = log.stat().st_size
-        stop, counts = threading.Event(), [0] * args.clients
+        stop = threading.Event()
+        counts: list[Counter] = [Counter() for _ in range(args.clients)]
         flooder = threading.Thread(
             target=flood, args=(served, args.clients, stop, counts)
         )
@@ -127,15 +135,23 @@ def measure(output: Path, log: Path, args: argparse.Namespace, *options: str) ->
         elapsed = time.monotonic() - started
     finally:
         served.stop()
-    missing = max(1, sum(counts))
-    per_404 = (log.stat().st_size - logged) / missing
+    statuses = sum(counts, Counter())
+    answers = sum(statuses.values())
+    with open(log, "rb") as handle:
+        handle.seek(logged)
+        flood_log = sum(len(line) for line in handle if NORMAL.encode() not in line)
+    per_404 = flood_log / max(1, answers)
     label = " ".join(options) or "(loopback defaults)"
     print(f"serve {label}:")
     print(f"  normal page alone:        {summary(quiet)} ({len(quiet)} requests)")
     print(f"  normal page under flood:  {summary(busy)} ({len(busy)} requests)")
+    by_status = ", ".join(
+        f"{count} {status or 'unanswered'} ({count / elapsed:.0f}/s)"
+        for status, count in sorted(statuses.items())
+    )
     print(
-        f"  404s: {sum(counts)} from {args.clients} clients in {elapsed:.1f} s "
-        f"({sum(counts) / elapsed:.0f}/s), {per_404:.0f} bytes logged per 404"
+        f"  flood: {by_status} from {args.clients} clients in {elapsed:.1f} s, "
+        f"{per_404:.0f} bytes logged per request"
     )
     if failed:
         print(f"  normal page unanswered within {TIMEOUT} s: {len(failed)} times")
