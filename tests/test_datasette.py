@@ -156,6 +156,7 @@ def test_facets(server: Server) -> None:
         for name, facet in data["facet_results"].items()
     }
     assert counts["source"] == {"hindustantimes": 3, "business-standard": 2, "ndtv": 2}
+    assert data["suggested_facets"]  # on loopback Datasette suggests facets as usual
     assert counts["lang"] == {"en": 6, "hi": 1}
     assert counts["date_local"] == {
         "2024-06-07": 3,
@@ -612,7 +613,9 @@ def test_public_refuses_arbitrary_sql_but_serves_queries_facets_and_search(
     assert len(public.rows("/broadsheet/same_story.json")) == 3
     search = public.rows("/broadsheet/articles.json?_search=repo+rates&_sort=id")
     assert [row["id"] for row in search] == [1, 2, 3]
-    facets = public.json("/broadsheet/articles.json?_facet=source")["facet_results"]
+    page = public.json("/broadsheet/articles.json?_facet=source")
+    assert page["suggested_facets"] == []  # no trial queries for strangers
+    facets = page["facet_results"]
     assert {r["value"] for r in facets["source"]["results"]} == {
         "hindustantimes",
         "business-standard",

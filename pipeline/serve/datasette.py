@@ -35,6 +35,7 @@ PUBLIC_SETTINGS = {
     "default_allow_sql": "off",  # canned queries, tables, facets and search still work
     "sql_time_limit_ms": "1000",
     "allow_download": "off",
+    "suggest_facets": "off",  # dozens of trial queries on every table page
 }
 
 
