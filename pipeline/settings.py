@@ -57,6 +57,12 @@ DOWNLOADER_MIDDLEWARES = {
     "pipeline.crawl.record.WarcRecorder": 950,  # next to the wire: raw bytes, every response
 }
 
+# HTTP(S) downloads whose timeout is capped by the time left in the source's budget
+DOWNLOAD_HANDLERS = {
+    "http": "pipeline.crawl.budget.BudgetedHTTP",
+    "https": "pipeline.crawl.budget.BudgetedHTTP",
+}
+
 ITEM_PIPELINES = {
     "pipeline.crawl.pipelines.Extract": 100,
     "pipeline.crawl.pipelines.Normalize": 200,
