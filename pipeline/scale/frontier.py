@@ -61,7 +61,7 @@ from pipeline.errors import BroadsheetError
 from pipeline.items import Article
 from pipeline.output import DB_NAME
 from pipeline.runstats import RunStats, print_summary, utc_now
-from pipeline.scale.connection import LOST, Keys
+from pipeline.scale.connection import LOST, Keys, mask_passwords_in
 from pipeline.scale.outage import (
     Outage,
     hand_over,
@@ -105,6 +105,7 @@ class RedisFrontier:
         url = redis_url(settings)
         if not url:
             return
+        mask_passwords_in("scrapy.crawler")  # its "Overridden settings" line
         keys = keys_of(settings)
         for name, value in {
             "REDIS_URL": url,
