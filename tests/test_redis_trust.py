@@ -334,20 +334,22 @@ def test_a_password_in_the_redis_url_never_shows_in_the_crawl_log(
     assert "s3cret-pw" not in crawled.stdout + crawled.stderr
 
 
-def test_the_settings_log_line_masks_a_url_password(tmp_path: Path) -> None:
-    log = tmp_path / "log.txt"
-    handler = logging.FileHandler(log)
+def test_the_settings_log_line_masks_a_url_password() -> None:
+    mask_passwords_in("scrapy.crawler")
+    mask_passwords_in("scrapy.crawler")  # once is enough
     logger = logging.getLogger("scrapy.crawler")
-    logger.addHandler(handler)
-    try:
-        mask_passwords_in("scrapy.crawler")
-        mask_passwords_in("scrapy.crawler")  # once is enough
-        settings = {"REDIS_URL": "rediss://loader:pw-1@h:6379/0", "X": "redis://h/0"}
-        logger.warning("Overridden settings:\n%(settings)s", {"settings": settings})
-    finally:
-        logger.removeHandler(handler)
-        handler.close()
-    text = log.read_text()
+    settings = {"REDIS_URL": "rediss://loader:pw-1@h:6379/0", "X": "redis://h/0"}
+    record = logger.makeRecord(
+        logger.name,
+        logging.INFO,
+        __file__,
+        1,
+        "Overridden settings:\n%(settings)s",
+        ({"settings": settings},),
+        None,
+    )
+    assert logger.filter(record)  # the logger's filters, as logging runs them
+    text = record.getMessage()
     assert "rediss://loader:***@h:6379/0" in text
     assert "redis://h/0" in text
     assert "pw-1" not in text
