@@ -57,6 +57,12 @@ DOWNLOADER_MIDDLEWARES = {
     "pipeline.crawl.record.WarcRecorder": 950,  # next to the wire: raw bytes, every response
 }
 
+# HTTP(S) downloads whose timeout is capped by the time left in the source's budget
+DOWNLOAD_HANDLERS = {
+    "http": "pipeline.crawl.budget.BudgetedHTTP",
+    "https": "pipeline.crawl.budget.BudgetedHTTP",
+}
+
 ITEM_PIPELINES = {
     "pipeline.crawl.pipelines.Extract": 100,
     "pipeline.crawl.pipelines.Normalize": 200,
@@ -102,6 +108,7 @@ BROADSHEET_PROGRESS = (
 BROADSHEET_LAYOUT = ""  # a layout TOML file; empty: the one the database records
 BROADSHEET_RECORD = ""  # a folder: write every response as WARC there
 BROADSHEET_SITEMAP_MAX_AGE = 3.0  # days: older sitemap entries (by lastmod) are skipped
+BROADSHEET_FEED_MAX_AGE = 0.0  # days: older feed entries (by date) are skipped; 0: none
 # Bounds of one source's run; the summary and the crawls row name the one reached.
 BROADSHEET_SOURCE_BUDGET = 1800.0  # seconds a source may crawl per run; 0: no budget
 BROADSHEET_MAX_SITEMAPS = 200  # child sitemaps followed per source per run

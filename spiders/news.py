@@ -33,11 +33,11 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
+from pipeline.crawl.feeds import FeedReader
 from pipeline.crawl.listings import (
     MAX_SITEMAP_URLS,
     FeedError,
@@ -46,18 +46,16 @@ from pipeline.crawl.listings import (
     gunzip,
     is_sitemap,
     listing_key,
-    read_feed,
 )
 from pipeline.items import Hints, Page
 from pipeline.sources import Source, SourceError, compile_pattern, load_sources
+from spiders.backlog import BATCH, BoundedFlow
 from spiders.failures import NETWORK_FAILURES, failure_reason, may_pass
 
 __all__ = ["NewsSpider", "failure_reason", "may_pass", "seen_urls"]
 
-BATCH = 64  # article requests handed to Scrapy at a time from a listing's backlog
 
-
-class NewsSpider(Spider):
+class NewsSpider(BoundedFlow, Spider):
     name = "news"
 
     def __init__(
@@ -68,6 +66,7 @@ class NewsSpider(Spider):
         self.sources_file = sources
         self.source: Source
         self.sitemap_max_age: timedelta | None = None
+        self.feed_max_age: timedelta | None = None
         self.network_failures = 0
         self.answered = False
         self.unfinished_listings: set[str] = set()
@@ -99,6 +98,8 @@ class NewsSpider(Spider):
         spider.allowed_domains = list(spider.source.domains)
         days = settings.getfloat("BROADSHEET_SITEMAP_MAX_AGE", 0)
         spider.sitemap_max_age = timedelta(days=days) if days > 0 else None
+        days = settings.getfloat("BROADSHEET_FEED_MAX_AGE", 0)
+        spider.feed_max_age = timedelta(days=days) if days > 0 else None
         if spider.source.article_pattern:
             spider.article_re = compile_pattern(spider.source.article_pattern)
         spider.limit = settings.getint("BROADSHEET_LIMIT")
@@ -176,73 +177,6 @@ class NewsSpider(Spider):
         )
         yield from self.take(BATCH)
 
-    def take(self, count: int) -> Iterator[Request]:
-        """Up to ``count`` requests from the backlog, never past BROADSHEET_LIMIT."""
-        while self.backlog and count > 0:
-            if self.limit and self.fed - self.settled >= self.limit:
-                return
-            request = next(self.backlog[0], None)
-            if request is None:
-                self.backlog.popleft()
-                continue
-            self.fed += 1
-            count -= 1
-            yield request
-
-    # -- flow: the backlog, the budget ------------------------------------------
-
-    def top_up(self) -> None:
-        """More article requests when the scheduler runs low (on each response)."""
-        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
-        if not self.backlog or scheduler is None or len(scheduler) >= BATCH:
-            return
-        for request in self.take(BATCH):
-            self.crawler.engine.crawl(request)
-
-    def idle(self) -> None:
-        """Nothing left to fetch: take from the backlog, or stop at the limit."""
-        requests = list(self.take(BATCH))
-        for request in requests:
-            self.crawler.engine.crawl(request)
-        if requests:
-            raise DontCloseSpider
-        if self.backlog:  # every request settled and the limit reached
-            self.count("bound/limit")
-            self.backlog.clear()
-
-    def opened(self) -> None:
-        if self.budget > 0:
-            from twisted.internet import reactor  # the one Scrapy installed
-
-            self.budget_call = reactor.callLater(self.budget, self.out_of_time)
-
-    def out_of_time(self) -> None:
-        self.budget_call = None
-        self.count("bound/time-budget")
-        self.logger.warning(
-            "%s: stopped at its time budget of %.0f s", self.source.name, self.budget
-        )
-        self.backlog.clear()
-        self.drop_queued_downloads("time-budget")
-        deferred_from_coro(self.crawler.engine.close_spider_async(reason="time-budget"))
-
-    def drop_queued_downloads(self, reason: str) -> None:
-        """Give up the requests waiting in the downloader for a free connection:
-        closing waits for them otherwise, up to a download timeout each. The ones
-        on the wire finish (or time out)."""
-        downloader = getattr(self.crawler.engine, "downloader", None)
-        for slot in getattr(downloader, "slots", {}).values():
-            queue = getattr(slot, "queue", None)  # Scrapy's downloader slot, if so
-            while queue:
-                request, waiting = queue.popleft()
-                request.meta["broadsheet_skipped"] = reason
-                waiting.errback(Failure(IgnoreRequest(f"skipped ({reason})")))
-
-    def closed_budget(self) -> None:
-        if self.budget_call is not None and self.budget_call.active():
-            self.budget_call.cancel()
-        self.budget_call = None
-
     # -- callbacks ------------------------------------------------------------
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
@@ -257,10 +191,8 @@ class NewsSpider(Spider):
             if is_sitemap(body):
                 yield from self.parse_sitemap(response, body)
             else:
-                links, skipped = read_feed(body, response.url)
-                self.count("links", len(links))
-                self.count("bad-entries", skipped)
-                yield from self.articles(links, response)
+                reader = FeedReader(body, response.url, self.max_urls)
+                yield from self.articles(self.feed_links(reader, response), response)
         except FeedError as error:
             self.count("unreadable-listing")
             self.unfinished_listings.add(listing_key(response.request))
@@ -286,6 +218,16 @@ class NewsSpider(Spider):
             else:
                 self.count("stale-sitemap-links")
         self.sitemap_read(reader, response)
+
+    def feed_links(self, reader: FeedReader, response: Response) -> Iterator[Link]:
+        """A feed's fresh links as they are read; counts what it skipped."""
+        for link in reader:
+            if self.fresh(link.hints.date, self.feed_max_age):
+                self.count("links")
+                yield link
+            else:
+                self.count("stale-feed-links")
+        self.sitemap_read(reader, response, "feed-entries")
 
     def child_sitemaps(
         self, reader: SitemapReader, response: Response
@@ -314,11 +256,16 @@ class NewsSpider(Spider):
                 )
         self.sitemap_read(reader, response)
 
-    def sitemap_read(self, reader: SitemapReader, response: Response) -> None:
-        """Count what reading a sitemap skipped, and whether it stopped early."""
+    def sitemap_read(
+        self,
+        reader: SitemapReader | FeedReader,
+        response: Response,
+        bound: str = "sitemap-urls",
+    ) -> None:
+        """Count what reading a listing skipped, and whether it stopped early."""
         self.count("bad-entries", reader.skipped)
         if reader.truncated:
-            self.count("bound/sitemap-urls")
+            self.count(f"bound/{bound}")
             self.logger.warning(
                 "%s: more than %d entries, the rest is not read",
                 response.url,
@@ -372,6 +319,8 @@ class NewsSpider(Spider):
             self.settled += request.meta.get("broadsheet_skipped") != "limit"
             return  # an incremental or --limit skip, counted where it was decided
         reason = failure_reason(failure)
+        if reason == "timeout" and request.meta.get("broadsheet_budget_cut"):
+            return  # cut at the time budget, counted there; the site did not time out
         self.count(f"failed/{reason}")
         if may_pass(reason):
             self.unfinished_listings.update(request.meta.get("broadsheet_listings", ()))
@@ -402,17 +351,21 @@ class NewsSpider(Spider):
 
     # -- helpers --------------------------------------------------------------
 
-    def fresh(self, link: Link) -> bool:
-        """False for a sitemap entry whose lastmod is older than BROADSHEET_SITEMAP_MAX_AGE."""
-        if self.sitemap_max_age is None or not link.lastmod:
+    def fresh(self, link: Link | str | None, max_age: timedelta | None = None) -> bool:
+        """False for a sitemap entry whose lastmod is older than
+        BROADSHEET_SITEMAP_MAX_AGE, or a feed entry's date (a string) older than
+        ``max_age`` (BROADSHEET_FEED_MAX_AGE)."""
+        if isinstance(link, Link):
+            link, max_age = link.lastmod, self.sitemap_max_age
+        if max_age is None or not link:
             return True
         try:
-            when = datetime.fromisoformat(link.lastmod)
+            when = datetime.fromisoformat(link)
         except ValueError:
             return True
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        return datetime.now(UTC) - when <= self.sitemap_max_age
+        return datetime.now(UTC) - when <= max_age
 
     def count(self, key: str, value: int = 1) -> None:
         self.crawler.stats.inc_value(f"broadsheet/{key}", value)

@@ -83,6 +83,15 @@ def test_memory(capsys):
     assert "| 4 | " in out
 
 
+@pytest.mark.parametrize("kind", ["sitemap", "feed"])
+def test_memory_of_a_huge_listing(capsys, kind):
+    memory.main([kind, "--urls", "300", "--limit", "3"])  # pages made up: no corpus
+    out = capsys.readouterr().out
+    assert f"{kind}: 300 URLs" in out
+    assert "--limit 3: 3 article requests served" in out
+    assert "broadsheet crawl: exit 0" in out
+
+
 def test_competitors(capsys):
     out = run(competitors.main, capsys, "--pages", "2")
     assert "| broadsheet extract | " in out

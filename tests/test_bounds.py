@@ -12,6 +12,7 @@ import json
 import random
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -238,6 +239,42 @@ def test_a_source_stops_at_its_time_budget(tmp_path: Path) -> None:
     (row,) = crawls(tmp_path / "output")
     assert "time-budget" in row["message"], result.stderr[-3000:]
     assert "stopped at its time budget of 3 s" in result.stderr
+
+
+def test_a_source_stopped_by_its_budget_does_not_wait_for_downloads_in_flight(
+    tmp_path: Path,
+) -> None:
+    release = threading.Event()
+
+    def stalls(path: str) -> Answer | None:
+        if path.startswith("/news/"):
+            release.wait(90)  # answers long after the budget, and the download timeout
+        return None
+
+    pages = {f"/news/{n}.html": story(n) for n in range(40)}
+    with HostileSite(pages, routes=stalls) as site:
+        pages["/news-sitemap.xml"] = quirky_sitemap(site.base, 40)
+        site.types["/news-sitemap.xml"] = "application/xml"
+        sources = sources_file(tmp_path, f'sitemaps = ["{site.base}/news-sitemap.xml"]')
+        started = time.monotonic()
+        try:
+            result = crawl(
+                tmp_path,
+                sources,
+                BROADSHEET_SITEMAP_MAX_AGE="0",
+                BROADSHEET_SOURCE_BUDGET="3",
+                CONCURRENT_REQUESTS_PER_DOMAIN="2",
+                DOWNLOAD_TIMEOUT="120",
+            )
+            took = time.monotonic() - started
+        finally:
+            release.set()
+        asked = articles(site)
+    assert 1 <= len(asked) < 40  # those on the wire cut, the rest given up unsent
+    assert took < 30, result.stderr[-3000:]  # not the 90 s the server would take
+    (row,) = crawls(tmp_path / "output")
+    assert "time-budget" in row["message"], result.stderr[-3000:]
+    assert "timeout" not in row["http_errors"] + row["message"]
 
 
 def test_failures_are_labelled_by_what_happened(tmp_path: Path) -> None:

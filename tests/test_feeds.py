@@ -10,15 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.crawl.feeds import FeedReader, feed_date, parse_feed, read_feed
 from pipeline.crawl.listings import (
     FeedError,
     SitemapReader,
     gunzip,
     is_sitemap,
     iso_date,
-    parse_feed,
     parse_sitemap,
-    read_feed,
     root_name,
 )
 from pipeline.items import Hints
@@ -294,3 +293,126 @@ def test_a_sitemap_larger_than_the_unzip_limit_gives_the_entries_that_fit() -> N
     links = list(reader)
     assert 400 < len(links) < 1000
     assert reader.error is not None  # so the listing is read in full next time
+
+
+# -- feeds read as a stream ----------------------------------------------------
+
+
+def rss_item(n: int, inside: str = "") -> str:
+    return (
+        f"<item><title>Story {n}{inside}</title>{inside}"
+        f"<link>{BASE}/news/story-{n}.html</link>"
+        "<pubDate>Sun, 18 May 2025 20:15:00 +0530</pubDate>"
+        f"<category>Cat{inside}</category></item>"
+    )
+
+
+def rss(items: str, head: str = "") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>{head}<rss version="2.0"><channel>'
+        f"<title>Feed</title><language>en-in</language>{items}</channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "quirk",
+    ["<!-- edited by hand -->", "<?editor note?>", "&nbsp;", "&undefined;"],
+)
+def test_a_comment_pi_or_entity_inside_a_feed_entry_costs_nothing(quirk: str) -> None:
+    items = "".join(rss_item(n, quirk if n == 7 else "") for n in range(40))
+    links, skipped = read_feed(rss(items), BASE)
+    assert [link.url for link in links] == [
+        f"{BASE}/news/story-{n}.html" for n in range(40)
+    ]
+    assert skipped == 0
+    assert links[7].hints.title.startswith("Story 7")
+    assert links[7].hints.lang == "en"
+    assert links[7].hints.date == "2025-05-18T20:15:00+05:30"
+
+
+def test_feed_entries_with_bad_urls_or_dates_are_skipped_or_undated() -> None:
+    items = rss_item(1) + (
+        "<item><title>x</title><link>http://[::1</link></item>"
+        "<item><link>http://example.org:99999/x</link></item>"
+        "<item><link>javascript:alert(1)</link></item>"
+        f"<item><link>{BASE}/news/odd.html</link><pubDate>9999999-99</pubDate></item>"
+        "<item><title>no link</title></item>"
+    )
+    reader = FeedReader(rss(items), BASE)
+    links = list(reader)
+    assert [link.url for link in links] == [
+        f"{BASE}/news/story-1.html",
+        f"{BASE}/news/odd.html",
+    ]
+    assert links[1].hints.date is None
+    assert reader.skipped == 4
+    assert reader.error is None
+
+
+def test_dates_feedparser_knows_are_read_in_utc() -> None:
+    assert feed_date("Sun, 18 May 2025 20:15:00 +0530") == "2025-05-18T20:15:00+05:30"
+    assert feed_date("2025-05-18T20:15+05:30") == "2025-05-18T20:15:00+05:30"
+    assert feed_date("Sunday, 18-May-25 14:45:00 GMT") == "2025-05-18T14:45:00+00:00"
+    assert feed_date("not a date") is None
+
+
+def test_a_feed_is_read_as_it_is_consumed_up_to_its_entry_cap() -> None:
+    items = "".join(rss_item(n) for n in range(300))
+    reader = FeedReader(rss(items), BASE, max_urls=100)
+    first = next(iter(reader))
+    assert first.url == f"{BASE}/news/story-0.html"
+    assert len(list(FeedReader(rss(items), BASE, max_urls=100))) == 100
+    capped = FeedReader(rss(items), BASE, max_urls=100)
+    list(capped)
+    assert capped.truncated
+    whole = FeedReader(rss(items), BASE)
+    assert len(list(whole)) == 300
+    assert not whole.truncated
+
+
+def test_billion_laughs_expands_nothing() -> None:
+    levels = ['<!ENTITY l0 "lol">'] + [
+        f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10)
+    ]
+    head = f"<!DOCTYPE rss [{''.join(levels)}]>"
+    items = rss_item(1) + rss_item(2, "&l9;") + rss_item(3)
+    links, _skipped = read_feed(rss(items, head), BASE)
+    assert links[0].url == f"{BASE}/news/story-1.html"
+    assert all(len(link.hints.title or "") < 100 for link in links)
+
+
+def test_deep_nesting_and_huge_text_stop_the_feed_there_keeping_what_was_read() -> None:
+    deep = "<x>" * 5000 + "</x>" * 5000
+    huge = "<description>" + "a" * 11_000_000 + "</description>"
+    for hostile in (deep, huge):
+        items = rss_item(1) + f"<item>{hostile}</item>" + rss_item(3)
+        reader = FeedReader(rss(items), BASE)
+        links = list(reader)
+        assert links[0].url == f"{BASE}/news/story-1.html"
+        assert reader.error is not None or len(links) == 2
+
+
+def test_an_entry_of_thousands_of_elements_costs_that_entry() -> None:
+    crowd = "<item>" + "<x/>" * 6000 + f"<link>{BASE}/news/crowd.html</link></item>"
+    reader = FeedReader(rss(rss_item(1) + crowd + rss_item(3)), BASE)
+    assert [link.url.rsplit("/", 1)[1] for link in reader] == [
+        "story-1.html",
+        "story-3.html",
+    ]
+    assert reader.skipped == 1
+
+
+def test_a_feed_declaring_latin1_over_utf8_text_is_read_as_utf8() -> None:
+    body = rss(rss_item(1)).replace(b'encoding="utf-8"', b'encoding="ISO-8859-1"')
+    body = body.replace(b"Story 1", "Will \u2018Delta\u2019 spread".encode())
+    assert parse_feed(body, BASE)[0].hints.title == "Will \u2018Delta\u2019 spread"
+    latin = rss(rss_item(1)).replace(
+        b"Story 1", "Simula\u00e7\u00f5es".encode("latin-1")
+    )
+    assert parse_feed(latin, BASE)[0].hints.title == "Simula\u00e7\u00f5es"
+
+
+def test_markup_in_a_title_is_text() -> None:
+    title = "invest &lt;span class=&quot;r&quot;&gt;\u20b9&lt;/span&gt;12 crore"
+    body = rss(f"<item><title>{title}</title><link>{BASE}/a.html</link></item>")
+    assert parse_feed(body, BASE)[0].hints.title == "invest \u20b912 crore"

@@ -494,6 +494,58 @@ def test_two_crawlers_fetch_each_article_once_and_one_loader_stores_each_once(
     assert [p for p in site.paths() if p.startswith("/news/")] == []
 
 
+def test_pages_a_crawl_into_redis_drops_are_on_record_after_the_load(
+    server: RedisServer, tmp_path: Path
+) -> None:
+    root = tmp_path / "site"
+    (root / "news").mkdir(parents=True)
+    (root / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
+    for number in range(2):
+        (root / "news" / f"{story(number)[0]}.html").write_text(article_html(number))
+    (root / "news" / "empty.html").write_text("<html><body><p>Hi</p></body></html>")
+    links = [f"news/{story(n)[0]}.html" for n in range(2)]
+    links += ["news/empty.html", "news/gone.html", "private/memo.html"]
+    items = "".join(f"<item><link>{{{{base}}}}/{link}</link></item>" for link in links)
+    (root / "feed.xml").write_text(f"<rss><channel>{items}</channel></rss>")
+    with SiteServer(root=root) as site:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(
+            f'[[source]]\nname = "gen"\ndomains = ["127.0.0.1"]\n'
+            f'feeds = ["{site.base}/feed.xml"]\n'
+        )
+        crawled = subprocess.run(
+            crawl_command(server.url, sources),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert crawled.returncode == 0, crawled.stderr[-2000:]
+    output = tmp_path / "output"
+    loaded = CliRunner().invoke(
+        cli, ["load", "--redis", server.url, "--once", "--output", str(output)]
+    )
+    assert loaded.exit_code == 0, loaded.output
+    assert len(rows(output, "select id from articles")) == 2
+    drops = rows(output, "select url, reason, source, run_id, command from drops")
+    assert sorted((d["url"].split("/", 3)[3], d["reason"]) for d in drops) == [
+        ("news/empty.html", "no-text"),
+        ("news/gone.html", "http-404"),
+        ("private/memo.html", "robots"),
+    ]
+    (crawl,) = rows(
+        output, "select run_id, dropped from crawls where command != 'broadsheet load'"
+    )
+    assert {d["run_id"] for d in drops} == {crawl["run_id"]}  # the crawler's run
+    assert {d["source"] for d in drops} == {"gen"}
+    assert all("--redis" in d["command"] for d in drops)
+    # counted once: in the crawler's row, not again in the loader's
+    (load,) = rows(
+        output, "select pages, dropped from crawls where command = 'broadsheet load'"
+    )
+    assert load == {"pages": 2, "dropped": 0}
+
+
 VERDICTS = [
     # its peers popped the feeds before it did; it fetched and queued their articles
     (
@@ -633,6 +685,13 @@ def test_replay_fans_out_to_workers_and_stores_what_a_local_replay_stores(
 
     assert len(files(remote)) == 12
     assert files(remote) == files(local)
+
+    def drops(output: Path) -> list[tuple[str, str, str]]:
+        found = rows(output, "select url, reason, source from drops order by url")
+        return [(d["url"], d["reason"], d["source"]) for d in found]
+
+    assert drops(remote) == drops(local)
+    assert [reason for _, reason, _ in drops(remote)] == ["no-text"]
 
 
 # -- scrapyd ------------------------------------------------------------------

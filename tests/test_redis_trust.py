@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import json
+import logging
 import os
 import pickle
 import subprocess
@@ -27,6 +28,7 @@ from scrapy.utils.request import request_from_dict
 from test_redis import (  # noqa: F401 (fixtures)
     ARTICLES,
     BROADSHEET,
+    FAST,
     REPO,
     crawl_command,
     made_article,
@@ -42,7 +44,13 @@ from pipeline.cli import cli
 from pipeline.inputs.workers import ExtractPool
 from pipeline.items import Hints, Page
 from pipeline.scale import serializer
-from pipeline.scale.connection import QueueError, connect, redact
+from pipeline.scale.connection import (
+    MaskPasswords,
+    QueueError,
+    connect,
+    mask_passwords_in,
+    redact,
+)
 from pipeline.scale.fanout import Worker
 from pipeline.scale.loader import Loader
 from pipeline.scale.queues import (
@@ -306,6 +314,47 @@ def test_an_acl_user_in_the_url(tmp_path: Path) -> None:
         assert "loader:***@127.0.0.1" in done.stdout
         assert "pw-of-loader" not in done.stdout + done.stderr
         assert len(rows(tmp_path / "out", "select id from articles")) == 1
+
+
+def test_a_password_in_the_redis_url_never_shows_in_the_crawl_log(
+    tmp_path: Path, site: object
+) -> None:
+    with RedisServer(tmp_path / "redis", password="s3cret-pw") as locked:
+        url = f"redis://:s3cret-pw@127.0.0.1:{locked.port}/0"
+        sources = write_sources(tmp_path, site.base)
+        command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "source=gen"]
+        command += ["-a", f"sources={sources}", "-sLOG_LEVEL=DEBUG"]
+        command += [f"-s{k}={v}" for k, v in FAST.items()]
+        command += [f"-sBROADSHEET_REDIS_URL={url}", f"-sREDIS_URL={url}"]
+        crawled = subprocess.run(
+            command, cwd=REPO, capture_output=True, text=True, timeout=120
+        )
+        assert crawled.returncode == 0, crawled.stderr[-2000:]
+    assert "Overridden settings" in crawled.stderr
+    assert "s3cret-pw" not in crawled.stdout + crawled.stderr
+
+
+def test_the_settings_log_line_masks_a_url_password() -> None:
+    mask_passwords_in("scrapy.crawler")
+    mask_passwords_in("scrapy.crawler")  # once is enough
+    logger = logging.getLogger("scrapy.crawler")
+    settings = {"REDIS_URL": "rediss://loader:pw-1@h:6379/0", "X": "redis://h/0"}
+    record = logger.makeRecord(
+        logger.name,
+        logging.INFO,
+        __file__,
+        1,
+        "Overridden settings:\n%(settings)s",
+        ({"settings": settings},),
+        None,
+    )
+    assert logger.filter(record)  # the logger's filters, as logging runs them
+    text = record.getMessage()
+    assert "rediss://loader:***@h:6379/0" in text
+    assert "redis://h/0" in text
+    assert "pw-1" not in text
+    masks = [f for f in logger.filters if isinstance(f, MaskPasswords)]
+    assert len(masks) == 1
 
 
 def test_redact_hides_only_the_password() -> None:

@@ -186,6 +186,51 @@ def test_a_sitemap_broken_midway_gives_its_links_and_is_read_again_next_run(
     assert spider.unfinished_listings == {url}
 
 
+def rss_of(count: int, days_old: int = 0) -> bytes:
+    when = format_datetime(datetime.now(UTC) - timedelta(days=days_old))
+    items = "".join(
+        f"<item><link>{BASE}/news/story-{n}.html</link><pubDate>{when}</pubDate></item>"
+        for n in range(count)
+    )
+    return f"<rss><channel>{items}</channel></rss>".encode()
+
+
+def test_a_huge_feed_is_read_only_as_far_as_requests_are_taken(sources: Path) -> None:
+    spider = make_spider(sources)
+    response = xml_response(f"{BASE}/feeds/rss.xml", rss_of(5000))
+    requests = list(spider.parse_listing(response))
+    assert len(requests) == 64  # one batch; the rest waits in the backlog, unread
+    assert stat(spider, "links") == 64
+    assert len(spider.backlog) == 1
+    assert len(list(spider.take(10_000))) == 5000 - 64
+    assert stat(spider, "links") == 5000
+
+
+def test_feed_entries_older_than_the_feed_age_limit_are_skipped(
+    sources: Path,
+) -> None:
+    url = f"{BASE}/feeds/rss.xml"
+    old = make_spider(sources, BROADSHEET_FEED_MAX_AGE=2)
+    assert list(old.parse_listing(xml_response(url, rss_of(3, days_old=5)))) == []
+    assert stat(old, "stale-feed-links") == 3
+    fresh = make_spider(sources, BROADSHEET_FEED_MAX_AGE=2)
+    assert len(list(fresh.parse_listing(xml_response(url, rss_of(3))))) == 3
+    unlimited = make_spider(sources)  # no age limit by default
+    assert len(list(unlimited.parse_listing(xml_response(url, rss_of(3, 5))))) == 3
+
+
+def test_a_feed_broken_midway_gives_its_links_and_is_read_again_next_run(
+    sources: Path,
+) -> None:
+    spider = make_spider(sources)
+    url = f"{BASE}/feeds/rss.xml"
+    body = rss_of(20)[:-60]
+    requests = list(spider.parse_listing(xml_response(url, body)))
+    assert len(requests) >= 18
+    assert stat(spider, "unreadable-listing") == 1
+    assert spider.unfinished_listings == {url}
+
+
 def test_gzipped_news_sitemap_gives_article_requests_with_news_hints(
     sources: Path,
 ) -> None:

@@ -17,16 +17,19 @@ from pipeline.cli.base import (
     reporting,
 )
 
-
-@cli.command()
-@click.option(
+REDIS_OPTION = click.option(
     "--redis",
     "redis_url",
     metavar="URL",
     required=True,
     envvar="BROADSHEET_REDIS_URL",
-    help="Redis holding the items (redis://HOST:PORT/DB)",
+    help="The Redis that crawlers, workers and the loader share "
+    "(redis://[:PASSWORD@]HOST:PORT/DB; default $BROADSHEET_REDIS_URL)",
 )
+
+
+@cli.command()
+@REDIS_OPTION
 @OUTPUT_OPTION
 @LAYOUT_OPTION
 @SOURCES_OPTION
@@ -84,14 +87,7 @@ def load(
 
 
 @cli.command()
-@click.option(
-    "--redis",
-    "redis_url",
-    metavar="URL",
-    required=True,
-    envvar="BROADSHEET_REDIS_URL",
-    help="Redis holding the pages (redis://HOST:PORT/DB)",
-)
+@REDIS_OPTION
 @SOURCES_OPTION
 @WORKERS_OPTION
 @click.option(

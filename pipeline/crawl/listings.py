@@ -1,8 +1,7 @@
 """Feeds and sitemaps -> article links: pure functions over the bytes of a response.
 
-* :func:`parse_feed` reads RSS 2.0, RSS 1.0 (RDF), Atom and JSON Feed (feedparser,
-  which also finds the charset of latin-1 feeds) and gives one :class:`Link` per entry,
-  with what the feed says about it as :class:`~pipeline.items.Hints`.
+* Feeds (RSS, Atom, JSON Feed) are read by :mod:`pipeline.crawl.feeds`, with the
+  helpers here.
 * :class:`SitemapReader` reads sitemap indexes, Google News sitemaps and plain
   sitemaps (lxml) as a stream, one entry at a time, at most the protocol's 50,000
   entries; :func:`parse_sitemap` gives all of them at once. Elements are matched on
@@ -20,16 +19,14 @@ Nothing here does I/O: the spider hands in bytes and gets links back.
 from __future__ import annotations
 
 import io
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import feedparser
 from lxml import etree
 
 from pipeline import gzipped
@@ -108,128 +105,6 @@ def is_sitemap(body: bytes) -> bool:
     return root_name(body) in SITEMAP_ROOTS
 
 
-# -- feeds --------------------------------------------------------------------
-
-
-def parse_feed(body: bytes, base_url: str) -> list[Link]:
-    """The entries of an RSS/Atom/RDF/JSON feed as links, in feed order, without repeats."""
-    return read_feed(body, base_url)[0]
-
-
-def read_feed(body: bytes, base_url: str) -> tuple[list[Link], int]:
-    """(links, number of entries skipped because they could not be read)."""
-    body = gunzip(body)
-    if body.lstrip().startswith(b"{"):
-        return _json_feed(body, base_url)
-    parsed = feedparser.parse(body, response_headers={"content-location": base_url})
-    if parsed.bozo and not parsed.entries:
-        raise FeedError(f"not a feed: {parsed.get('bozo_exception', 'no entries')}")
-    feed_lang = language_code(parsed.feed.get("language"))
-    links: list[Link] = []
-    seen: set[str] = set()
-    skipped = 0
-    for entry in parsed.entries:
-        try:
-            url = _entry_url(entry, base_url)
-            if not url:
-                skipped += 1
-                continue
-            if url in seen:
-                continue
-            hints = Hints(
-                title=_clean(entry.get("title")),
-                date=_entry_date(entry),
-                keywords=tuple(
-                    term
-                    for tag in entry.get("tags", ())
-                    if (term := _clean(tag.get("term")))
-                ),
-                lang=language_code(entry.get("language")) or feed_lang,
-            )
-        except ENTRY_ERRORS:
-            skipped += 1
-            continue
-        seen.add(url)
-        links.append(Link(url, hints))
-    return links, skipped
-
-
-def _json_feed(body: bytes, base_url: str) -> tuple[list[Link], int]:
-    """JSON Feed 1.x (https://jsonfeed.org/version/1.1)."""
-    try:
-        feed = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise FeedError(f"not a JSON feed: {error}") from None
-    except RecursionError:
-        raise FeedError("not a JSON feed: nested too deeply") from None
-    if not isinstance(feed, dict) or not isinstance(feed.get("items"), list):
-        raise FeedError("not a JSON feed: no items")
-    feed_lang = language_code(feed.get("language"))
-    links: list[Link] = []
-    seen: set[str] = set()
-    skipped = 0
-    for item in feed["items"]:
-        link = _json_item(item, base_url, feed_lang) if isinstance(item, dict) else None
-        if link is None:
-            skipped += 1
-        elif link.url not in seen:
-            seen.add(link.url)
-            links.append(link)
-    return links, skipped
-
-
-def _json_item(item: dict, base_url: str, feed_lang: str | None) -> Link | None:
-    """One JSON Feed item as a link, or None when it has no usable URL."""
-    try:
-        url = _web_url(item.get("url"), base_url) or _web_url(
-            item.get("external_url"), base_url
-        )
-        if not url:
-            return None
-        raw_date = item.get("date_published") or item.get("date_modified")
-        tags = item.get("tags")
-        hints = Hints(
-            title=_clean(item.get("title")),
-            date=iso_date(raw_date) if isinstance(raw_date, str) else None,
-            keywords=tuple(
-                t
-                for t in (tags if isinstance(tags, list) else ())
-                if isinstance(t, str)
-            ),
-            lang=language_code(item.get("language")) or feed_lang,
-        )
-    except ENTRY_ERRORS:
-        return None
-    return Link(url, hints)
-
-
-def _entry_url(entry: feedparser.FeedParserDict, base_url: str) -> str | None:
-    # FeedBurner wraps links in its redirector and keeps the real one aside.
-    candidates = [entry.get("feedburner_origlink"), entry.get("link")]
-    candidates += [link.get("href") for link in entry.get("links", ())]
-    if entry.get("guidislink") or str(entry.get("id", "")).startswith("http"):
-        candidates.append(entry.get("id"))
-    for candidate in candidates:
-        url = absolute(candidate, base_url)
-        if url:
-            return url
-    return None
-
-
-def _entry_date(entry: feedparser.FeedParserDict) -> str | None:
-    for key in ("published", "updated", "created"):
-        # dict.get: FeedParserDict would map a missing "published" to "updated", warning
-        raw = dict.get(entry, key)
-        if raw:
-            iso = iso_date(raw)
-            if iso:
-                return iso
-        parsed = dict.get(entry, f"{key}_parsed")
-        if parsed:
-            return datetime(*parsed[:6], tzinfo=UTC).isoformat()
-    return None
-
-
 # -- sitemaps -----------------------------------------------------------------
 
 
@@ -270,10 +145,10 @@ class SitemapReader:
             _event, root = next(self._events)
         except (StopIteration, etree.LxmlError) as error:
             raise FeedError(f"not XML: {error or 'empty'}") from None
-        if _local(root) not in SITEMAP_ROOTS:
+        if local_name(root) not in SITEMAP_ROOTS:
             raise FeedError("not a sitemap (no <urlset> or <sitemapindex> root)")
         self.root = root
-        self.kind = "index" if _local(root) == "sitemapindex" else "urlset"
+        self.kind = "index" if local_name(root) == "sitemapindex" else "urlset"
 
     def __iter__(self) -> Iterator[Link]:
         seen: set[str] = set()
@@ -307,11 +182,11 @@ class SitemapReader:
 
     def _entry(self, element: etree._Element) -> Link | None:
         """The link of one <url> or <sitemap> element; None (counted) when unusable."""
-        if _local(element) not in ("url", "sitemap"):
+        if local_name(element) not in ("url", "sitemap"):
             return None
         try:
             fields = _children(element)
-            url = _web_url(fields.get("loc"), self.base_url)
+            url = web_url(fields.get("loc"), self.base_url)
             if url:
                 lastmod = fields.get("lastmod")
                 return Link(
@@ -324,7 +199,7 @@ class SitemapReader:
 
 
 def _news_hints(entry: etree._Element) -> Hints:
-    news = next((e for e in entry.iter() if _local(e) == "news"), None)
+    news = next((e for e in entry.iter() if local_name(e) == "news"), None)
     if news is None:
         return Hints()
     fields = _children(news, deep=True)
@@ -333,7 +208,7 @@ def _news_hints(entry: etree._Element) -> Hints:
     )
     raw_date = fields.get("publication_date")
     return Hints(
-        title=_clean(fields.get("title")),
+        title=clean_text(fields.get("title")),
         date=(iso_date(raw_date) or raw_date) if raw_date else None,
         keywords=keywords,
         lang=language_code(fields.get("language")),
@@ -346,11 +221,11 @@ def _children(element: etree._Element, deep: bool = False) -> dict[str, str]:
     for child in element.iter() if deep else element:
         if child is element or not isinstance(child.tag, str):
             continue
-        found.setdefault(_local(child), (child.text or "").strip())
+        found.setdefault(local_name(child), (child.text or "").strip())
     return found
 
 
-def _local(element: etree._Element) -> str:
+def local_name(element: etree._Element) -> str:
     """The element's local name, lower-case; "" for a comment, PI or entity node."""
     if not isinstance(element.tag, str):
         return ""
@@ -377,7 +252,7 @@ def iso_date(raw: str) -> str | None:
         return None
 
 
-def _web_url(value: object, base_url: str) -> str | None:
+def web_url(value: object, base_url: str) -> str | None:
     """``value`` as an absolute http(s) URL with a host, or None (a number, a bad URL)."""
     url = absolute(value if isinstance(value, str) else None, base_url)
     if not url:
@@ -390,7 +265,7 @@ def _web_url(value: object, base_url: str) -> str | None:
     return url if parts.hostname else None
 
 
-def _clean(value: object) -> str | None:
+def clean_text(value: object) -> str | None:
     value = " ".join(value.split()) if isinstance(value, str) else ""
     return value or None
 

@@ -168,7 +168,7 @@ class Store:
     def open_spider(self) -> None:
         self.started = utc_now()
         self.store = STORES.acquire(self.key, self._open)
-        self.drops = DropLog(self.store.db, self.run_id, self.command)
+        self.drops = DropLog(self.store, self.run_id, self.command)
         source = getattr(self.crawler.spider, "source", None)
         if source is not None:
             self.store.register_sources([source])

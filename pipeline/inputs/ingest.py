@@ -73,7 +73,7 @@ def ingest(
     :class:`RunStats` per source. Every page not stored is recorded in the ``drops``
     table under ``run_id``."""
     runs: dict[str, RunStats] = {}
-    drops = DropLog(store.db, run_id or utc_now(), command)
+    drops = DropLog(store, run_id or utc_now(), command)
 
     def stats_for(name: str) -> RunStats:
         if name not in runs:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -59,6 +60,32 @@ def redact(url: str) -> str:
     host = parts.netloc.rpartition("@")[2]
     user = f"{parts.username}:***@" if parts.username else ":***@"
     return urlunsplit(parts._replace(netloc=user + host))
+
+
+# the password of a URL inside a log line: scheme://[user]:PASSWORD@
+PASSWORD_IN_URL = re.compile(
+    r"([A-Za-z][A-Za-z0-9+.-]{0,20}://[^\s:/@'\"]{0,200}:)[^\s@'\"/]{1,500}@"
+)
+
+
+class MaskPasswords(logging.Filter):
+    """A log filter: the password of any URL in a record shows as ``***`` (Scrapy logs
+    its overridden settings, ``BROADSHEET_REDIS_URL`` and ``REDIS_URL`` among them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = PASSWORD_IN_URL.sub(r"\1***@", message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+def mask_passwords_in(*names: str) -> None:
+    """Put :class:`MaskPasswords` on these loggers, once."""
+    for name in names:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, MaskPasswords) for f in target.filters):
+            target.addFilter(MaskPasswords())
 
 
 def client_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -68,8 +68,10 @@ def fan_out(
     counts = FanOut()
     for record in records:
         if isinstance(record, Skipped):
-            reason = record.reason.split(":", 1)[0]
-            items.push(dropped_message(record.source, reason, record.url))
+            reason, _, detail = record.reason.partition(":")
+            items.push(
+                dropped_message(record.source, reason, record.url, detail.strip())
+            )
             counts.skipped[record.source] += 1
         else:
             while len(pages) >= max_queued:
@@ -147,7 +149,9 @@ class Worker:
             if self.stopping and isinstance(result, Dropped) and result.reason in CUT:
                 continue  # Ctrl-C reached the pool too: the page stays for the next run
             if isinstance(result, Dropped):
-                self.items.push(dropped_message(page.source, result.reason, page.url))
+                self.items.push(
+                    dropped_message(page.source, result.reason, page.url, result.detail)
+                )
                 self.done["dropped"] += 1
             else:
                 self.items.push(article_message(result.doc.article))

@@ -12,8 +12,10 @@ Set ``BROADSHEET_REDIS_URL`` (``broadsheet crawl --redis URL``, or ``-s`` with
   is requested once across processes and runs; feeds, sitemaps and section pages are
   checked only against an in-memory set of the process, so every run reads them;
 * :class:`PushItems` replaces the Store pipeline: each extracted Article is pushed,
-  as JSON, to ``broadsheet:items`` for ``broadsheet load``, the single SQLite writer;
-  the crawler opens no database for writing and takes no output lock;
+  as JSON, to ``broadsheet:items`` for ``broadsheet load``, the single SQLite writer,
+  and so is each page not stored (dropped by extraction, a 404/410, a robots.txt
+  refusal), which the loader records in ``drops``; the crawler opens no database for
+  writing and takes no output lock;
 * :class:`ForgetFailed` takes an article out of the seen-set again when it was not
   fetched for a passing reason (``--limit``, timeout, network error, 5xx, 429).
 
@@ -40,6 +42,7 @@ import socket
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import redis
 from scrapy import Request, Spider, signals
@@ -51,12 +54,14 @@ from scrapy.statscollectors import StatsCollector
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 
+from pipeline.crawl.middlewares import DROPPED
+from pipeline.crawl.pipelines import PageDropped
 from pipeline.crawl.runner import NO_LISTING, run_stats
 from pipeline.errors import BroadsheetError
 from pipeline.items import Article
 from pipeline.output import DB_NAME
 from pipeline.runstats import RunStats, print_summary, utc_now
-from pipeline.scale.connection import LOST, Keys
+from pipeline.scale.connection import LOST, Keys, mask_passwords_in
 from pipeline.scale.outage import (
     Outage,
     hand_over,
@@ -64,7 +69,7 @@ from pipeline.scale.outage import (
     redis_url,
     spill,
 )
-from pipeline.scale.queues import article_message, connect
+from pipeline.scale.queues import article_message, connect, dropped_message
 from pipeline.scale.queues import crawl_message as run_message
 from pipeline.store.dedup import url_variants
 
@@ -100,6 +105,7 @@ class RedisFrontier:
         url = redis_url(settings)
         if not url:
             return
+        mask_passwords_in("scrapy.crawler")  # its "Overridden settings" line
         keys = keys_of(settings)
         for name, value in {
             "REDIS_URL": url,
@@ -231,6 +237,8 @@ class PushItems:
         self.run_id = f"{run_id} {socket.gethostname()}:{os.getpid()}"
         self.started = utc_now()
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.page_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(self.url_dropped, signal=DROPPED)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PushItems:
@@ -248,6 +256,20 @@ class PushItems:
         self.push(article_message(item))
         self.crawler.stats.inc_value("broadsheet/outcome/queued")
         return item
+
+    def page_dropped(self, item: Any, exception: BaseException) -> None:
+        """A page extraction dropped: on record in the loader's ``drops`` table."""
+        if isinstance(exception, PageDropped):
+            self.url_dropped(exception.url, exception.reason, exception.detail)
+
+    def url_dropped(self, url: str, reason: str, detail: str) -> None:
+        """An article answered 404/410 or refused by robots.txt, likewise."""
+        source = frontier_name(self.crawler.spider)
+        self.push(
+            dropped_message(
+                source, reason, url, detail, self.run_id, self.command, counted=True
+            )
+        )
 
     def closed(self, spider: Spider, reason: str) -> None:
         name = frontier_name(spider)

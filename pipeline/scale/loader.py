@@ -6,8 +6,11 @@ the markdown tree with the same normalize stage and :meth:`Store.add` as a local
 crawl (a message is untrusted input: its article is normalized again here). A message is
 moved to ``broadsheet:items:processing`` when taken and removed only after the store
 committed it; on start the loader puts back whatever a killed loader left there.
-Applying a message twice is harmless: the second ``Store.add`` is ``unchanged``, and
-a run row already recorded is not recorded again.
+Applying a message twice is harmless: the second ``Store.add`` is ``unchanged``, a
+drop lands on the same ``drops`` row (one per story URL), and a run row already
+recorded is not recorded again. A ``dropped`` message goes into the ``drops`` table
+through the same :class:`Store` methods as a local crawl's drops, under the run that
+sent it.
 
 One loader per Redis database: it claims ``broadsheet:loader`` (host and PID, expiring
 unless renewed), besides holding the output folder's lock.
@@ -27,6 +30,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +57,7 @@ from pipeline.scale.queues import (
     decode,
 )
 from pipeline.sources import Source
+from pipeline.store.drops import Drop
 from pipeline.store.lock import output_lock
 from pipeline.store.writer import Store
 
@@ -155,6 +160,7 @@ class Loader:
         self.source_of = source_of
         self.command = command
         self.runs: dict[str, RunStats] = {}
+        self.run_id = utc_now()
         self.registered: set[str] = set()
         self.recorded: list[RunStats] = []
         self.crawl_rows = 0
@@ -208,17 +214,29 @@ class Loader:
             run = self.run(article.source)
             run.pages += 1
             run.count(self.store.add(normalize(article, self.store.layout)).kind)
+            self.store.forget_drops([article.url, article.fetched_url])
         elif message.kind == "dropped":
-            source, reason = message.dropped()
-            run = self.run(source)
-            run.pages += 1
-            run.drop(reason)
+            self.apply_drop(*message.dropped())
         elif message.kind == "crawl":
             self.record_crawl(message.crawl_row())
         else:
             raise QueueError(f"a {message.kind} message does not belong in {ITEMS}")
 
+    def apply_drop(self, drop: Drop, counted: bool) -> None:
+        """A page not stored, on record in ``drops`` as a local crawl records it;
+        counted in the loader's run unless the sender's own run row counts it."""
+        if not counted:
+            run = self.run(drop.source)
+            run.pages += 1
+            run.drop(drop.reason)
+        if drop.url:
+            run_id = drop.run_id or self.run_id
+            command = drop.command or self.command
+            self.store.record_drops([replace(drop, run_id=run_id, command=command)])
+
     def run(self, source: str) -> RunStats:
+        if not self.runs:
+            self.run_id = utc_now()  # the crawls rows and drops of this stretch
         if source not in self.runs:
             self.runs[source] = RunStats(source, command=self.command)
             known = self.source_of(source)
@@ -236,10 +254,9 @@ class Loader:
         """The loader's own rows in ``crawls`` for what it applied since the last one."""
         if not self.runs:
             return
-        run_id = utc_now()
         for run in self.runs.values():
             run.finish()
-            self.store.record_crawl(run.as_row(run_id))
+            self.store.record_crawl(run.as_row(self.run_id))
         self.recorded.extend(self.runs.values())
         self.runs = {}
 

@@ -11,7 +11,8 @@ Keys (all under ``broadsheet:``, or the prefix of ``BROADSHEET_REDIS_PREFIX``)::
     broadsheet:<list>:rejected      messages that could not be read (kept for a look)
 
 A message is one JSON object with a ``kind``: ``article`` (``Article.to_dict()``),
-``page`` (``Page.to_dict()``, its body base64), ``dropped`` (source, reason, url) or
+``page`` (``Page.to_dict()``, its body base64), ``dropped`` (a page not stored: URL,
+source, reason, detail, and the run that dropped it) or
 ``crawl`` (a ``crawls`` row written by a crawler). :class:`ReliableList` takes a message
 by moving it (LMOVE/BLMOVE) to the processing list and removes it (LREM) only once
 it has been handled; :meth:`ReliableList.recover` puts whatever a killed consumer
@@ -36,6 +37,7 @@ from typing import Any
 import redis
 
 from pipeline.items import Article, Page
+from pipeline.runstats import utc_now
 from pipeline.scale.connection import (  # noqa: F401 (the queue's public names)
     DEFAULT_PREFIX,
     Keys,
@@ -50,12 +52,15 @@ from pipeline.scale.schema import (
     check_page,
     json_object,
 )
+from pipeline.store.drops import Drop
 
 PREFIX = DEFAULT_PREFIX
 ITEMS = Keys().items
 PAGES = Keys().pages
 KINDS = ("article", "page", "dropped", "crawl")
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a page of DOWNLOAD_MAXSIZE, base64, with room
+DROP_FIELDS = ("url", "source", "reason", "detail", "run_id", "command")
+MAX_DROP_FIELD = 8192  # characters: a URL, a reason, a detail cut at 500
 
 
 # -- messages -----------------------------------------------------------------
@@ -77,12 +82,24 @@ class Message:
             raise QueueError(f"page body is not base64: {error}") from None
         return Page.from_dict(data)
 
-    def dropped(self) -> tuple[str, str]:
-        """Source and reason of a ``dropped`` message."""
-        source, reason = self.data.get("source"), self.data.get("reason")
-        if not isinstance(source, str) or not isinstance(reason, str):
+    def dropped(self) -> tuple[Drop, bool]:
+        """The page a ``dropped`` message is about, and whether the run that sent it
+        counts it in its own ``crawls`` row (a crawler does; a replay worker does not)."""
+        data = self.data
+        fields = {name: data.get(name, "") for name in DROP_FIELDS}
+        if not all(isinstance(value, str) for value in fields.values()):
+            raise QueueError("a dropped message's fields are strings")
+        if not fields["source"] or not fields["reason"]:
             raise QueueError("a dropped message needs a source and a reason")
-        return source, reason
+        if any(len(value) > MAX_DROP_FIELD for value in fields.values()):
+            raise QueueError(
+                f"a dropped message's field is over {MAX_DROP_FIELD} chars"
+            )
+        when = data.get("when")
+        if when is not None and not isinstance(when, str):
+            raise QueueError("a dropped message's time is a string")
+        drop = Drop(**fields, when=when[:40] if when else utc_now())
+        return drop, data.get("counted") is True
 
     def crawl_row(self) -> dict[str, Any]:
         return check_crawl_row(self.data)
@@ -98,8 +115,19 @@ def page_message(page: Page) -> bytes:
     return _encode("page", data)
 
 
-def dropped_message(source: str, reason: str, url: str) -> bytes:
-    return _encode("dropped", {"source": source, "reason": reason, "url": url})
+def dropped_message(
+    source: str,
+    reason: str,
+    url: str,
+    detail: str = "",
+    run_id: str = "",
+    command: str = "",
+    counted: bool = False,
+) -> bytes:
+    """A page not stored; ``counted`` when the sender's own run row counts it."""
+    data = {"source": source, "reason": reason, "url": url, "detail": detail[:500]}
+    data |= {"run_id": run_id, "command": command, "when": utc_now()}
+    return _encode("dropped", {**data, "counted": counted})
 
 
 def crawl_message(row: dict[str, Any]) -> bytes:

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlite_utils import Database
 
@@ -110,13 +110,22 @@ def record(db: Database, drops: Iterable[Drop]) -> int:
     return len(rows)
 
 
+class DropWriter(Protocol):
+    """Where a DropLog writes: the Store (:meth:`Store.record_drops`, ``forget_drops``)."""
+
+    def record_drops(self, drops: Iterable[Drop]) -> int: ...
+
+    def forget_drops(self, urls: Iterable[str]) -> None: ...
+
+
 class DropLog:
-    """Drops of one run, written in batches; :meth:`flush` writes the rest."""
+    """Drops of one run, written through the store in batches; :meth:`flush` writes
+    the rest. Crawls, replays and the Redis loader all record drops this way."""
 
     def __init__(
-        self, db: Database, run_id: str = "", command: str = "", batch: int = 200
+        self, store: DropWriter, run_id: str = "", command: str = "", batch: int = 200
     ) -> None:
-        self.db = db
+        self.store = store
         self.run_id = run_id or utc_now()
         self.command = command
         self.batch = batch
@@ -124,20 +133,22 @@ class DropLog:
         self.written = 0
 
     def add(self, url: str, source: str, reason: str, detail: str = "") -> None:
-        self.pending.append(
-            Drop(url, source, reason, detail, self.run_id, self.command)
-        )
+        self.add_drop(Drop(url, source, reason, detail, self.run_id, self.command))
+
+    def add_drop(self, drop: Drop) -> None:
+        """A drop as it is (a message from another machine names its own run)."""
+        self.pending.append(drop)
         if len(self.pending) >= self.batch:
             self.flush()
 
     def stored(self, *urls: str) -> None:
         """A page was stored: it is no drop, whatever an earlier run said."""
         self.pending = [d for d in self.pending if d.url not in urls]
-        forget(self.db, urls)
+        self.store.forget_drops(urls)
 
     def flush(self) -> None:
         pending, self.pending = self.pending, []
-        self.written += record(self.db, pending)
+        self.written += self.store.record_drops(pending)
 
 
 def forget(db: Database, urls: Iterable[str]) -> None:

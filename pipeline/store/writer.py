@@ -40,6 +40,7 @@ from pipeline.normalize.stage import Normalized
 from pipeline.output import CONTENT, DB_NAME
 from pipeline.runstats import utc_now
 from pipeline.sources import Source
+from pipeline.store import drops
 from pipeline.store.batch import Batch
 from pipeline.store.database import (
     CONTENT_FIELDS,
@@ -58,6 +59,7 @@ from pipeline.store.dedup import (
     shingles,
     stored_article_id,
 )
+from pipeline.store.drops import Drop
 from pipeline.store.paths import (
     relative_path,
     remove_pruning,
@@ -365,6 +367,16 @@ class Store:
                 return False
             self._insert_row("crawls", row)
         return True
+
+    def record_drops(self, found: Iterable[Drop]) -> int:
+        """Pages not stored, in the ``drops`` table (one path: crawl, replay, loader)."""
+        with self._writing():
+            return drops.record(self.db, found)
+
+    def forget_drops(self, urls: Iterable[str]) -> None:
+        """Pages stored after all leave the ``drops`` table."""
+        with self._writing():
+            drops.forget(self.db, urls)
 
     def save_feed_state(self, rows: Iterable[dict[str, str | None]]) -> None:
         """Remember the validators (ETag, Last-Modified) of feeds and sitemaps."""

@@ -2,6 +2,7 @@
 
     python -m tests.benchmarks.memory [--pages 10000] [--workers N]
     python -m tests.benchmarks.memory sitemap [--urls 1000000] [--limit 50]
+    python -m tests.benchmarks.memory feed [--urls 180000] [--limit 50]
 
 Replays ``--pages`` saved pages (the corpus cycled, see ``tests.benchmarks.sample``)
 through the same functions as ``broadsheet replay`` (``iter_pages`` -> ``ingest`` ->
@@ -17,6 +18,10 @@ a fresh process: the goal is that it ends within a minute and that the crawl's
 process tree stays under 500 MB (peak PSS), however long the sitemap. Memory does
 not follow the size of a listing: it is read as a stream, and article requests are
 built only as Scrapy has room for them.
+
+``feed`` does the same with one gzipped RSS feed of ``--urls`` items (title, link,
+date, category and two sentences of description each: about 59 MB unzipped for the
+default 180,000, near the 64 MB a listing is read up to).
 """
 
 from __future__ import annotations
@@ -46,8 +51,8 @@ EVERY = 10
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["sitemap"]:
-        return huge_sitemap(argv[1:])
+    if argv[:1] in (["sitemap"], ["feed"]):
+        return huge_listing(argv[0], argv[1:])
     args = sample_arguments(__doc__, 10_000, argv)
 
     print_machine("memory")
@@ -78,20 +83,23 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {count:,} | {mib(rss)} | {mib(pss)} |")
 
 
-def huge_sitemap(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="memory sitemap")
-    parser.add_argument("--urls", type=int, default=1_000_000)
+def huge_listing(kind: str, argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog=f"memory {kind}")
+    default = 1_000_000 if kind == "sitemap" else 180_000
+    parser.add_argument("--urls", type=int, default=default)
     parser.add_argument("--limit", type=int, default=50)
     args = parser.parse_args(argv)
-    print_machine("memory sitemap")
+    print_machine(f"memory {kind}")
     story = b"<html><head><title>A story</title></head><body><article>"
     story += b"<p>" + b"Words of a story that is long enough to keep. " * 40 + b"</p>"
     story += b"</article></body></html>"
-    with tempfile.TemporaryDirectory() as folder, SitemapSite(args.urls, story) as site:
+    site = SitemapSite(args.urls, story, kind)
+    listing = "sitemaps" if kind == "sitemap" else "feeds"
+    with tempfile.TemporaryDirectory() as folder, site:
         sources = Path(folder) / "sources.toml"
         sources.write_text(
             f'[[source]]\nname = "bench"\ndomains = ["127.0.0.1"]\n'
-            f'sitemaps = ["{site.base}/sitemap.xml.gz"]\n',
+            f'{listing} = ["{site.base}{site.path}"]\n',
             encoding="utf-8",
         )
         run = broadsheet(
@@ -105,7 +113,10 @@ def huge_sitemap(argv: list[str]) -> None:
             *(f"-s{pair}" for pair in UNTHROTTLED),
             "-sBROADSHEET_SITEMAP_MAX_AGE=0",
         )
-    print(f"sitemap: {args.urls:,} URLs, {len(site.body) / 2**20:.1f} MiB gzipped")
+    print(
+        f"{kind}: {args.urls:,} URLs, {len(site.body) / 2**20:.1f} MiB gzipped, "
+        f"{site.size / 2**20:.1f} MiB unzipped"
+    )
     print(f"--limit {args.limit}: {site.articles} article requests served")
     print(
         f"broadsheet crawl: exit {run.returncode}, {run.seconds:.1f} s (goal < 60 s), "
@@ -114,23 +125,44 @@ def huge_sitemap(argv: list[str]) -> None:
 
 
 class SitemapSite(LoopbackServer):
-    """One gzipped sitemap of ``urls`` article URLs; every article is ``story``."""
+    """One gzipped sitemap (or RSS feed) of ``urls`` article URLs; every article is
+    ``story``."""
 
-    def __init__(self, urls: int, story: bytes) -> None:
+    def __init__(self, urls: int, story: bytes, kind: str = "sitemap") -> None:
         self.urls = urls
         self.story = story
+        self.kind = kind
+        self.path = "/sitemap.xml.gz" if kind == "sitemap" else "/feed.xml.gz"
         self.articles = 0
         self.body = b""
+        self.size = 0
         super().__init__(_sitemap_handler(self))
 
     def start(self) -> SitemapSite:
+        xml = self.sitemap() if self.kind == "sitemap" else self.feed()
+        self.size = len(xml)
+        self.body = gzip.compress(xml, 6)
+        return super().start()
+
+    def sitemap(self) -> bytes:
         entries = (
             f"<url><loc>{self.base}/news/{n}.html</loc></url>\n"
             for n in range(self.urls)
         )
-        xml = "".join(["<urlset>\n", *entries, "</urlset>\n"]).encode()
-        self.body = gzip.compress(xml, 6)
-        return super().start()
+        return "".join(["<urlset>\n", *entries, "</urlset>\n"]).encode()
+
+    def feed(self) -> bytes:
+        words = "A paragraph that says what the story is about, as feeds do. " * 2
+        items = (
+            f"<item><title>Story {n}: what happened today</title>"
+            f"<link>{self.base}/news/{n}.html</link>"
+            f"<pubDate>Wed, 02 Dec 2026 10:{n % 60:02d}:00 +0530</pubDate>"
+            f"<category>News</category><description>{words}</description></item>\n"
+            for n in range(self.urls)
+        )
+        head = '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        head += "<title>Huge</title><language>en</language>\n"
+        return "".join([head, *items, "</channel></rss>\n"]).encode()
 
 
 def _sitemap_handler(site: SitemapSite) -> type[BaseHTTPRequestHandler]:
@@ -141,7 +173,7 @@ def _sitemap_handler(site: SitemapSite) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
-            if self.path == "/sitemap.xml.gz":
+            if self.path == site.path:
                 return self.send(site.body, "application/x-gzip")
             if self.path.startswith("/news/"):
                 site.articles += 1
