@@ -76,6 +76,12 @@ PROMO = re.compile(
 )
 
 
+# a list item that starts with a link, and a text that ends cut off
+TEASER_START = re.compile(r"^\s*(-|\d+\.) \**\[[^\]]+\]\([^)]*\)")
+CUT_OFF = re.compile(
+    r"(\[\s*(\.\.\.|…)\s*\]|\.\.\.|…|\bread more\W*|\bmore\s*[»›>]+)\s*$", re.I
+)
+
 LINK_ONLY = re.compile(r"^(\**\[[^\]]*\]\([^)]*\)\**[\s,;|·•]*)+$")
 
 
@@ -173,6 +179,21 @@ def is_link_list(block: Block) -> bool:
     )
 
 
+def is_teaser_list(block: Block) -> bool:
+    """True for a list of other stories' teasers: every item a link followed by the
+    start of that story, cut off ("[...]", "…", "Read more")."""
+    if block.kind != "list":
+        return False
+    items = block.md.split("\n")
+    texts = block.text.split("\n")
+    return (
+        len(items) >= 2
+        and len(items) == len(texts)
+        and all(TEASER_START.match(item) for item in items)
+        and all(CUT_OFF.search(text) for text in texts)
+    )
+
+
 def _sentences(text: str) -> list[str]:
     return [piece for piece in SENTENCE_END.split(text) if piece]
 
@@ -227,6 +248,7 @@ def remove_furniture(
         kept.pop(0)
     while kept and (
         is_link_list(kept[-1])
+        or is_teaser_list(kept[-1])
         or LINK_ONLY.match(kept[-1].md)
         or (PROMO.match(kept[-1].md) and len(kept[-1].text.split()) <= MAX_WORDS)
     ):
