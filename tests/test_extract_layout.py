@@ -1,7 +1,8 @@
-"""Layouts that trafilatura reads differently once broadsheet has touched them: blog
-posts written as ``<div>`` lines beside a sidebar that uses line breaks, stories in
-layout tables followed by teasers of other stories, and a JSON-LD articleBody whose
-entities were escaped twice."""
+"""Bodies that come out whole and without other stories' furniture: blog posts
+written as ``<div>`` lines beside a sidebar that uses line breaks, stories in layout
+tables followed by teasers or labelled links of other stories, a JSON-LD articleBody
+whose entities were escaped twice, and posts made mostly of links that are still
+posts."""
 
 from __future__ import annotations
 
@@ -136,3 +137,43 @@ def test_an_article_body_escaped_twice_is_read_as_text():
     body = "".join(f"<p>{s}</p>" for s in story)
     article = extract(blog_page(f"<article>{body}</article>", ld=ld))
     assert article.text.split("\n\n") == story
+
+
+def test_labelled_links_to_other_stories_after_the_story_go():
+    story = "".join(f"<p>{s}</p>" for s in SENTENCES)
+    more = "".join(
+        f"<p>{label}: <a href='/news/{i}.html'>Another story number {i}</a></p>"
+        for i, label in enumerate(["MORE", "READ NEXT", "Also read"])
+    )
+    article = extract(blog_page(f"<article>{story}{more}</article>"))
+    assert article.text.split("\n\n") == SENTENCES
+
+
+def test_a_post_whose_lines_carry_many_links_is_stored():
+    # a weekly round-up: each line a few words of its own and a link, most of the
+    # words in links, yet no line only a link: a post, not an index
+    items = "".join(
+        f"<li><b>{s.split(' ', 4)[-1][:30]}</b> <a href='/s/{i}'>{s}</a></li>"
+        for i, s in enumerate(SENTENCES + SIDEBAR)
+    )
+    body = f"<article><h1>The week in review</h1><ul>{items}</ul></article>"
+    article = extract(blog_page(body))
+    assert SENTENCES[3] in article.text
+
+
+def test_a_short_post_with_a_linked_caption_is_stored():
+    # a craft blog's post: a picture, a caption that sends the reader to the maker's
+    # site, and a few shop links below; mostly link text, but a handful of links
+    caption = (
+        "<p>Visit <a href='https://crafts.example.com/corn'>Boy Mama Teacher Mama</a>"
+        " to see how to create the interesting textures on this Indian corn craft "
+        "with paint and paper. It takes an afternoon, a few old corks and a sponge, "
+        "and the children loved pressing the colours into the paper husks.</p>"
+    )
+    books = "".join(
+        f"<p><a href='https://shop.example.com/book/{i}'>Crafting fun: a hundred and "
+        f"one things to make and do with kids at home, volume {i}</a></p>"
+        for i in range(6)
+    )
+    article = extract(blog_page(f"<article>{caption}{books}</article>"))
+    assert "interesting textures on this Indian corn craft" in article.text

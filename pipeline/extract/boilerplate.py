@@ -82,6 +82,13 @@ CUT_OFF = re.compile(
     r"(\[\s*(\.\.\.|…)\s*\]|\.\.\.|…|\bread more\W*|\bmore\s*[»›>]+)\s*$", re.I
 )
 
+# "MORE: <link>", "READ NEXT: <link>": a labelled link to another story
+LABELLED_LINK = re.compile(
+    r"^\**((read )?more|(also|must) read|read (next|also|more)|see also|related"
+    r"( stories| articles)?|(also )?watch|don'?t miss|recommended|trending)\s*:[*\s]*"
+    r"\[[^\]]*\]\([^)]*\)\W*$",
+    re.I,
+)
 LINK_ONLY = re.compile(r"^(\**\[[^\]]*\]\([^)]*\)\**[\s,;|·•]*)+$")
 
 
@@ -225,7 +232,8 @@ def remove_furniture(
 ) -> list[Block]:
     """Blocks without repeats and furniture; without the headline, byline, date line, lead-image
     caption, breadcrumbs, section and tag links or share buttons on top; without lists
-    or lines of bare links at the end.
+    or lines of bare links, teasers of other stories and labelled links ("MORE: <link>")
+    at the end.
 
     Captions inside the story stay, as paragraphs of their own, and so do links
     introduced by text ("ALSO READ: <link>").
@@ -250,6 +258,7 @@ def remove_furniture(
         is_link_list(kept[-1])
         or is_teaser_list(kept[-1])
         or LINK_ONLY.match(kept[-1].md)
+        or (kept[-1].kind == "p" and LABELLED_LINK.match(kept[-1].md))
         or (PROMO.match(kept[-1].md) and len(kept[-1].text.split()) <= MAX_WORDS)
     ):
         kept.pop()  # related-story teasers and video promos after the story
