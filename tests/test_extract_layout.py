@@ -177,3 +177,11 @@ def test_a_short_post_with_a_linked_caption_is_stored():
     )
     article = extract(blog_page(f"<article>{caption}{books}</article>"))
     assert "interesting textures on this Indian corn craft" in article.text
+
+
+def test_a_related_link_inside_the_story_stays_as_also_read_does():
+    related = "Related: <a href='/news/7.html'>Council sells the old swimming baths</a>"
+    paragraphs = [f"<p>{s}</p>" for s in SENTENCES]
+    body = "".join(paragraphs[:4]) + f"<p>{related}</p>" + "".join(paragraphs[4:])
+    article = extract(blog_page(f"<article>{body}</article>"))
+    assert "Related: Council sells the old swimming baths" in article.text

@@ -35,7 +35,7 @@ FURNITURE = re.compile(
     r"(advertisement|sponsored|story continues below|scroll to continue)\W*$|"
     r"(also )?(watch|listen)\s*:?\s*$|"
     r"(first published|published|updated|last updated)\s*(on|at)?\s*:?\s*\S.{0,40}$|"
-    r"(tags?|topics?|related( topics| stories| articles)?)\s*:|"
+    r"(tags?|topics?)\s*:|"
     r"trending( now| stories)?\s*$|recommended( for you| stories)?\s*$|"
     r"((skip|jump) to (the )?)?(main )?(content|navigation|article|story)\W*$|"
     r"(supported|presented|sponsored) by\W*$|"
