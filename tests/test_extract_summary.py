@@ -43,9 +43,17 @@ BODY = (
         (
             "India News: The government on Monday extended the export credit scheme "
             "by a year, and the dem.",
-            "India News: The government on Monday extended the export credit scheme "
-            "by a year, and the...",
+            "The government on Monday extended the export credit scheme by a year, "
+            "and the...",
         ),
+        (  # a section's label before the description
+            "India News: NEW DELHI: The government on Monday extended the export "
+            "credit scheme by a year.",
+            "NEW DELHI: The government on Monday extended the export credit scheme by "
+            "a year.",
+        ),
+        ("Business News | Stocks fell again.", "Stocks fell again."),
+        ("The News: a show about the week.", "The News: a show about the week."),
         (
             "A complete description of the story.",
             "A complete description of the story.",
@@ -57,3 +65,10 @@ BODY = (
 )
 def test_a_summary_never_ends_in_a_broken_word(description, want):
     assert clean_summary(description, BODY) == want
+
+
+def test_a_section_label_the_body_starts_with_is_kept():
+    body = "World News: the week in review. Prices rose in every market."
+    assert clean_summary("World News: the week in review.", body) == (
+        "World News: the week in review."
+    )

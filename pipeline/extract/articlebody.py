@@ -2,7 +2,8 @@
 
 The rule (applied by ``extract``):
 
-* ``articleBody`` counts only with at least 40 words (shorter ones are teasers).
+* ``articleBody`` counts only with at least 40 words (shorter ones are teasers). Its
+  HTML entities are decoded, twice when the site escaped them twice.
 * coverage = share of the articleBody's word 3-gram shingles found in the extracted
   text. At >= 0.6 the extraction stands: it keeps structure and links that
   articleBody (plain text) lacks.
@@ -27,6 +28,7 @@ TAGS = re.compile(r"<[^>]{0,500}>")
 WORD = re.compile(r"\w+")
 SENTENCE_END = re.compile(r"(?<=[.!?。！？।])\s+(?=\S)")
 PARAGRAPHS = re.compile(r"\s*\n\s*")
+ENTITY = re.compile(r"&(#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8}\d{0,2});")
 
 
 def article_body(value: object) -> str | None:
@@ -38,6 +40,8 @@ def article_body(value: object) -> str | None:
     text = (
         html.unescape(TAGS.sub("\n", value)) if "<" in value else html.unescape(value)
     )
+    if ENTITY.search(text):  # escaped twice ("&amp;ccedil;")
+        text = html.unescape(text)
     text = text.replace("\r", "\n").strip()
     return text if count_words(text) >= MIN_WORDS else None
 

@@ -35,7 +35,7 @@ FURNITURE = re.compile(
     r"(advertisement|sponsored|story continues below|scroll to continue)\W*$|"
     r"(also )?(watch|listen)\s*:?\s*$|"
     r"(first published|published|updated|last updated)\s*(on|at)?\s*:?\s*\S.{0,40}$|"
-    r"(tags?|topics?|related( topics| stories| articles)?)\s*:|"
+    r"(tags?|topics?)\s*:|"
     r"trending( now| stories)?\s*$|recommended( for you| stories)?\s*$|"
     r"((skip|jump) to (the )?)?(main )?(content|navigation|article|story)\W*$|"
     r"(supported|presented|sponsored) by\W*$|"
@@ -76,6 +76,19 @@ PROMO = re.compile(
 )
 
 
+# a list item that starts with a link, and a text that ends cut off
+TEASER_START = re.compile(r"^\s*(-|\d+\.) \**\[[^\]]+\]\([^)]*\)")
+CUT_OFF = re.compile(
+    r"(\[\s*(\.\.\.|…)\s*\]|\.\.\.|…|\bread more\W*|\bmore\s*[»›>]+)\s*$", re.I
+)
+
+# "MORE: <link>", "READ NEXT: <link>": a labelled link to another story
+LABELLED_LINK = re.compile(
+    r"^\**((read )?more|(also|must) read|read (next|also|more)|see also|related"
+    r"( stories| articles)?|(also )?watch|don'?t miss|recommended|trending)\s*:[*\s]*"
+    r"\[[^\]]*\]\([^)]*\)\W*$",
+    re.I,
+)
 LINK_ONLY = re.compile(r"^(\**\[[^\]]*\]\([^)]*\)\**[\s,;|·•]*)+$")
 
 
@@ -173,6 +186,21 @@ def is_link_list(block: Block) -> bool:
     )
 
 
+def is_teaser_list(block: Block) -> bool:
+    """True for a list of other stories' teasers: every item a link followed by the
+    start of that story, cut off ("[...]", "…", "Read more")."""
+    if block.kind != "list":
+        return False
+    items = block.md.split("\n")
+    texts = block.text.split("\n")
+    return (
+        len(items) >= 2
+        and len(items) == len(texts)
+        and all(TEASER_START.match(item) for item in items)
+        and all(CUT_OFF.search(text) for text in texts)
+    )
+
+
 def _sentences(text: str) -> list[str]:
     return [piece for piece in SENTENCE_END.split(text) if piece]
 
@@ -204,7 +232,8 @@ def remove_furniture(
 ) -> list[Block]:
     """Blocks without repeats and furniture; without the headline, byline, date line, lead-image
     caption, breadcrumbs, section and tag links or share buttons on top; without lists
-    or lines of bare links at the end.
+    or lines of bare links, teasers of other stories and labelled links ("MORE: <link>")
+    at the end.
 
     Captions inside the story stay, as paragraphs of their own, and so do links
     introduced by text ("ALSO READ: <link>").
@@ -227,7 +256,9 @@ def remove_furniture(
         kept.pop(0)
     while kept and (
         is_link_list(kept[-1])
+        or is_teaser_list(kept[-1])
         or LINK_ONLY.match(kept[-1].md)
+        or (kept[-1].kind == "p" and LABELLED_LINK.match(kept[-1].md))
         or (PROMO.match(kept[-1].md) and len(kept[-1].text.split()) <= MAX_WORDS)
     ):
         kept.pop()  # related-story teasers and video promos after the story

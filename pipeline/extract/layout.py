@@ -31,6 +31,9 @@ BR_CLASS = re.compile(r"(^|\s)br(\s|$)")
 MIN_WORDS = 40
 HEADING_WORDS = 15
 SENTENCE_END = re.compile(r"[.!?:;,]\W*$")
+# below this many characters of <p> text trafilatura also takes <div> elements as
+# paragraphs (three times its MIN_EXTRACTED_SIZE of 250)
+DIV_MODE_CHARS = 750
 
 
 def _is_break(element: _Element) -> bool:
@@ -72,9 +75,11 @@ def _is_heading(run: list[_Element], text: str) -> bool:
     )
 
 
-def _split(container: _Element) -> None:
-    """Each run between breaks of ``container`` as a paragraph (or subheading)."""
+def _split(container: _Element) -> list[_Element]:
+    """Each run between breaks of ``container`` as a paragraph (or subheading); the
+    paragraphs made."""
     pieces: list[_Element] = []
+    made: list[_Element] = []
     run: list[_Element] = []
     text = container.text or ""
 
@@ -92,6 +97,7 @@ def _split(container: _Element) -> None:
                 paragraph.text = text
                 paragraph.extend(run)
             pieces.append(paragraph)
+            made.append(paragraph)
         run, text = [], ""
 
     for child in list(container):
@@ -112,10 +118,23 @@ def _split(container: _Element) -> None:
     flush()
     container.text = None
     container[:] = pieces
+    return made
+
+
+def paragraph_chars(tree: HtmlElement) -> int:
+    """Characters of text inside ``<p>`` elements, counted as trafilatura counts them."""
+    return sum(len(text) for text in tree.xpath("//p//text()"))
 
 
 def make_paragraphs(tree: HtmlElement) -> None:
-    """Split the text containers of ``tree`` that use breaks as paragraphs."""
+    """Split the text containers of ``tree`` that use breaks as paragraphs.
+
+    trafilatura reads ``<div>`` elements as paragraphs only on a page with little
+    ``<p>`` text (under :data:`DIV_MODE_CHARS`, counted over the whole page). When the
+    new paragraphs would bring a page over that line (a blog whose post is ``<div>``
+    lines and whose sidebar uses breaks), they become ``<div>`` elements instead, so
+    that the story's lines are still read.
+    """
     counts: dict[_Element, int] = {}
     for element in tree.iter("br", "span"):
         if _is_break(element):
@@ -123,11 +142,16 @@ def make_paragraphs(tree: HtmlElement) -> None:
             if parent is not None and parent.tag in CONTAINERS:
                 counts[parent] = counts.get(parent, 0) + 1
     inside = {c for c in counts if any(a.tag in {"p", "li"} for a in c.iterancestors())}
+    before = paragraph_chars(tree)
+    made: list[_Element] = []
     for container, breaks in counts.items():
         if container in inside:
             continue  # a paragraph's line breaks are line breaks
         if breaks >= 2 and _own_words(container) >= MIN_WORDS:
-            _split(container)
+            made += _split(container)
+    if made and before < DIV_MODE_CHARS <= paragraph_chars(tree):
+        for paragraph in made:
+            paragraph.tag = "div"
 
 
 TABLE_PARTS = {"table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption"}

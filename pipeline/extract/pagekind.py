@@ -39,8 +39,10 @@ HOME_PATH = re.compile(
 DOCUMENT_QUERY = re.compile(r"(^|&)[^=&]*=[^&]*\d{2,}")
 LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage"}
 STUB_WORDS = 120
-# more of the text in links than this, without article markup: an index page
-MAX_LINK_SHARE = 0.6
+# more of the text in links than this, without article markup, most of the text in
+# lines that are only links, and that many links: an index page (a post whose
+# paragraphs carry many links, or a short post with a link or two, is a post)
+MAX_LINK_SHARE, LINK_LINES_SHARE, INDEX_LINKS = 0.6, 0.5, 10
 # even with article markup, text that is nearly all links, and many of them, is a list
 ALL_LINKS, MANY_LINKS = 0.85, 500
 # a paragraph of prose: this many words, most of them not link text
@@ -181,12 +183,15 @@ def check(
     _check_stub(meta, linked, article_types, words)
     share = link_share(body)
     links = sum(1 for _ in body.iter("ref")) if body is not None else 0
-    if (share > ALL_LINKS and links > MANY_LINKS) or (
-        share > MAX_LINK_SHARE and not article_types and og_type != "article"
-    ):
-        raise Dropped("not-article", f"index page: mostly links {url}")
     lines, in_links, prose = profile(blocks, Anchors(tree))
     marked = bool(article_types) or og_type == "article"
+    if (share > ALL_LINKS and links > MANY_LINKS) or (
+        share > MAX_LINK_SHARE
+        and not marked
+        and (in_links >= LINK_LINES_SHARE or not words)  # all of it furniture
+        and links >= INDEX_LINKS
+    ):
+        raise Dropped("not-article", f"index page: mostly links {url}")
     if lines >= INDEX_LINES and in_links >= INDEX_SHARE and prose < words / 4:
         if not marked:  # a marked-up list of links is a listicle: kept
             raise Dropped("not-article", f"index page: {lines} lines of links {url}")

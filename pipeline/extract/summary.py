@@ -6,6 +6,9 @@ sentence's end, or with an ellipsis, is completed from the body when the body st
 with it (within its first few lines: a dateline may come first), up to the end of
 that sentence; otherwise it is cut at the last whole word and ends in ``...``. A word
 counts as whole when the description or the body uses it as a word.
+
+A section label that some sites put before the description ("India News: ...",
+"World News - ...") is removed, unless the body itself starts with it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,19 @@ LOOK_IN = 400  # how far into the body the description's start is looked for
 MORE_CHARS = 400  # how much a completion may add
 SENTENCE_END = re.compile(r"[.!?。！？।](?=[\"'”’»)\]]*(\s|$))")
 WORD = re.compile(r"\w+")
+# "India News: ", "Pakistan News - ", "Business News | ": a section's label
+SECTION_LABEL = re.compile(
+    r"^(?!(?:The|A|An|Our|This|Good|Bad|Fake)\s)"
+    r"(?:[A-Z][\w&'.-]*\s+){1,3}(?:News|Updates)\s*(?::|\s[-–—|])\s+(?=\S)"
+)
+
+
+def _without_label(flat: str, body: str) -> str:
+    """``flat`` without a leading section label the body does not start with."""
+    label = SECTION_LABEL.match(flat)
+    if label is None or body.startswith(label.group().strip()):
+        return flat
+    return flat[label.end() :]
 
 
 def _completed(stem: str, text: str) -> str | None:
@@ -47,9 +63,9 @@ def _whole_words(stem: str, text: str) -> str:
 
 def clean_summary(description: str | None, text: str) -> str:
     """The description ending at a sentence's end or with ``...`` after a whole word."""
-    flat = " ".join((description or "").split())
-    cut = ELLIPSIS.search(flat)
     body = " ".join(text.split())
+    flat = _without_label(" ".join((description or "").split()), body)
+    cut = ELLIPSIS.search(flat)
     if flat.endswith(".") and not cut and len(flat) >= CUT_CHARS and body:
         stem = flat[:-1]
         if _whole_words(stem, body) != stem.rstrip(" ,;:-–—"):
