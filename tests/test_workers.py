@@ -99,6 +99,25 @@ def test_results_come_back_in_input_order() -> None:
     assert all(isinstance(result, Dropped) for result in results)
 
 
+def test_the_first_pages_go_to_the_workers_when_map_is_called() -> None:
+    pulled: list[int] = []
+
+    def items():
+        for n in range(10):
+            pulled.append(n)
+            page = Page(
+                url=f"https://example.com/{n}", body=b"<html></html>", source="s"
+            )
+            yield n, page, None
+
+    with ExtractPool(workers=1) as pool:
+        results = pool.map(items(), window=4)
+        # in flight before the caller reads a result: what it does meanwhile (open
+        # the store) overlaps their extraction; the window is never exceeded
+        assert pulled == [0, 1, 2]
+        assert [tag for tag, _ in results] == list(range(10))
+
+
 MIB = 1024 * 1024
 
 
