@@ -11,11 +11,13 @@ in the order the pages went in, whatever order they finish in, so that what is s
 (and which copy of a story counts as the original) does not depend on timing.
 With ``workers=0`` extraction runs in the calling process.
 
-Workers leave language detection to the calling process (:func:`complete_lang`), so
-the language model (about 70 MB) is loaded at most once, there, and only when a page
-declares no language. They are forked after :func:`warm_up` has frozen the objects
-alive at that moment out of the garbage collector, so that a worker's collections
-neither walk them nor copy the pages they live on.
+Workers detect the language of a page that declares none themselves: the language
+model is mapped from its unpacked copy in the cache (``pipeline.extract.language``),
+in a few milliseconds and shared between the workers, only by a worker that meets
+such a page, and never by the storing process. They are forked after
+:func:`warm_up` has frozen the objects alive at that moment out of the garbage
+collector, so that a worker's collections neither walk them nor copy the pages they
+live on.
 """
 
 from __future__ import annotations
@@ -162,13 +164,13 @@ def _in_worker(
 
 
 def _extract_in_worker(page: Page, source: Source | None) -> tuple[str, object, object]:
-    return _in_worker(extract_outcome, page, source, False)
+    return _in_worker(extract_outcome, page, source)
 
 
 def _process_in_worker(
     page: Page, source: Source | None, layout: Layout
 ) -> tuple[str, object, object]:
-    return _in_worker(process_outcome, page, source, layout, False)
+    return _in_worker(process_outcome, page, source, layout)
 
 
 def _normalize_in_worker(
