@@ -7,6 +7,7 @@ one word per two characters (a fair average); everything else counts ``\\w+`` ru
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 UNSPACED = re.compile(
     r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
@@ -14,10 +15,13 @@ UNSPACED = re.compile(
 WORD = re.compile(r"\w+")
 
 
+# Extraction and normalizing count the same text more than once (the body when it is
+# checked, when it is kept and when it is stored): the last few counts are kept.
+@lru_cache(maxsize=8)
 def count_words(text: str) -> int:
     """Words in ``text``: spaced words plus half the characters of unspaced scripts."""
     if not UNSPACED.search(text):
         return len(WORD.findall(text))
-    unspaced = sum(len(run) for run in UNSPACED.findall(text))
-    spaced = len(WORD.findall(UNSPACED.sub(" ", text)))
-    return spaced + (unspaced + 1) // 2
+    spaced, runs = UNSPACED.subn(" ", text)
+    unspaced = len(text) - len(spaced) + runs  # each run is now one space
+    return len(WORD.findall(spaced)) + (unspaced + 1) // 2

@@ -22,6 +22,7 @@ from tests.benchmarks import (
     recrawl,
     replay_speed,
     startup,
+    worker_cpu,
 )
 
 FIXTURES = str(Path(__file__).parent / "fixtures" / "replay")
@@ -61,6 +62,12 @@ def test_startup(capsys):
 
 
 @pytest.mark.slow
+def test_worker_cpu(capsys):
+    out = run(worker_cpu.main, capsys, "--pages", "4")
+    assert re.search(r"all pages: 4 pages; CPU per page: worker \d+\.\d ms", out), out
+    assert "smaller half: 2 pages; " in out
+
+
 def test_crawl_speed(capsys):
     out = run(crawl_speed.main, capsys, "--pages", "3", "--workers", "1")
     assert "requests served: {'robots': 1, 'sitemap': 1, 'article': 3}" in out

@@ -204,6 +204,39 @@ def test_warc_replays_to_the_same_articles(tmp_path):
     assert articles(warc_out) == articles(html_out)
 
 
+def test_a_replay_writes_in_the_recorded_layout_and_refuses_another(tmp_path):
+    """The workers render in the layout the folder was written in, read before the
+    store is opened; another layout is refused before anything is written."""
+    output = tmp_path / "out"
+    custom = tmp_path / "custom.toml"
+    custom.write_text("comments = true\n")
+    other = tmp_path / "other.toml"
+    other.write_text("toc = true\n")
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    shutil.copy(REPLAY / "urls.tsv", saved)
+    shutil.copy(REPLAY / "us-APNews_2023_04_28.html.gz", saved)
+    args = ["--source", "news", "--output", str(output), "--workers", "1"]
+    assert replay(str(saved), *args, "--layout", str(custom)).exit_code == 0
+    shutil.copytree(REPLAY, tmp_path / "all")
+    (tmp_path / "all" / "cut.html.gz").write_bytes(b"\x1f\x8b broken")
+    refused = CliRunner().invoke(
+        cli, ["replay", str(tmp_path / "all"), *args, "--layout", str(other)]
+    )
+    assert refused.exit_code == 1
+    assert "broadsheet export" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert len(snapshot(output)) == 1
+    result = replay(str(tmp_path / "all"), *args)
+    assert result.exit_code == 0, result.output
+    files = snapshot(output)
+    assert len(files) == 5
+    assert all(b"\ncomments: true\n" in data for data in files.values())
+    # a file skipped among the first pages, before the store was open, is a drop
+    db = Database(output / "broadsheet.db")
+    assert [r for (r,) in db.execute("select reason from drops")] == ["unreadable"]
+
+
 def test_warc_records_are_matched_to_sources_by_host(tmp_path):
     warc = tmp_path / "crawl.warc.gz"
     _warc_of(REPLAY, warc)

@@ -34,7 +34,7 @@ ENGLISH = (
 def model_loaded_after_extracting(page: Page) -> tuple[bool, int]:
     """In a worker: extract the page as the pool does; was the language model loaded?"""
     _identifier.cache_clear()  # a worker forked after the parent loaded it shares it
-    extract_outcome(page, None, False)
+    extract_outcome(page, None)
     return _identifier.cache_info().currsize > 0, gc.get_freeze_count()
 
 
@@ -49,16 +49,18 @@ def undeclared_page() -> Page:
     )
 
 
-def test_workers_leave_language_detection_to_the_calling_process() -> None:
+def test_workers_detect_the_language_and_the_storing_process_never_loads_the_model():
+    _identifier.cache_clear()
     with ExtractPool(workers=1) as pool:
         loaded, frozen = pool._pool.schedule(
             model_loaded_after_extracting, args=(undeclared_page(),)
         ).result(timeout=60)
         ((_, result),) = list(pool.map([(0, undeclared_page(), None)]))
-    # the worker never loads the 70 MB model; its heap was frozen before the fork
-    assert not loaded
+    # the worker that met a page without a language loaded the model, this process
+    # did not; the worker's heap was frozen before the fork
+    assert loaded
+    assert _identifier.cache_info().currsize == 0
     assert frozen > 0
-    # and the article still has its language, detected in this process
     assert result.doc.article.lang == "en"
     assert 'lang:\n  - "en"' in result.doc.markdown
 
@@ -97,6 +99,25 @@ def test_results_come_back_in_input_order() -> None:
         results = [result for _, result in pool.map((0, p, None) for p in pages)]
     assert tags == list(range(6))
     assert all(isinstance(result, Dropped) for result in results)
+
+
+def test_the_first_pages_go_to_the_workers_when_map_is_called() -> None:
+    pulled: list[int] = []
+
+    def items():
+        for n in range(10):
+            pulled.append(n)
+            page = Page(
+                url=f"https://example.com/{n}", body=b"<html></html>", source="s"
+            )
+            yield n, page, None
+
+    with ExtractPool(workers=1) as pool:
+        results = pool.map(items(), window=4)
+        # in flight before the caller reads a result: what it does meanwhile (open
+        # the store) overlaps their extraction; the window is never exceeded
+        assert pulled == [0, 1, 2]
+        assert [tag for tag, _ in results] == list(range(10))
 
 
 MIB = 1024 * 1024

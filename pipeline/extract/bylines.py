@@ -52,13 +52,17 @@ NOT_A_NAME = re.compile(
     r"ph\.?d|m\.?d|m\.?a|m\.?s|m\.?sc|mba|mph|rn|rd)\W*$",
     re.I,
 )
+# (descendant-or-self:: from the root finds what //* finds, in the same order, and
+# faster; contains(@class, "byline") spares most elements the normalize-space)
 BYLINE_XPATH = tuple(
     etree.XPath(expression)
     for expression in (
-        '//*[@rel="author"]',
-        '//*[@itemprop="author"]//*[@itemprop="name"]',
-        '//*[contains(concat(" ", normalize-space(@class), " "), " byline ")]',
-        '//*[contains(@class, "author-name") or contains(@class, "authorName")]',
+        'descendant-or-self::*[@rel="author"]',
+        'descendant-or-self::*[@itemprop="author"]/descendant::*[@itemprop="name"]',
+        'descendant-or-self::*[contains(@class, "byline")]'
+        '[contains(concat(" ", normalize-space(@class), " "), " byline ")]',
+        "descendant-or-self::*"
+        '[contains(@class, "author-name") or contains(@class, "authorName")]',
     )
 )
 # links to an author's page, the last place looked: /author/jody-robbins, /autoren/...

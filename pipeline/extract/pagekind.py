@@ -183,8 +183,11 @@ def check(
     _check_stub(meta, linked, article_types, words)
     share = link_share(body)
     links = sum(1 for _ in body.iter("ref")) if body is not None else 0
-    lines, in_links, prose = profile(blocks, Anchors(tree))
     marked = bool(article_types) or og_type == "article"
+    # the profile walks every link of the page: only where its figures can decide (a
+    # marked-up list of links is a listicle: kept), or where the URL raises a doubt
+    profiled = None if marked else profile(blocks, Anchors(tree))
+    lines, in_links, prose = profiled or (0, 0.0, 0)
     if (share > ALL_LINKS and links > MANY_LINKS) or (
         share > MAX_LINK_SHARE
         and not marked
@@ -192,14 +195,21 @@ def check(
         and links >= INDEX_LINKS
     ):
         raise Dropped("not-article", f"index page: mostly links {url}")
-    if lines >= INDEX_LINES and in_links >= INDEX_SHARE and prose < words / 4:
-        if not marked:  # a marked-up list of links is a listicle: kept
-            raise Dropped("not-article", f"index page: {lines} lines of links {url}")
+    if (
+        not marked
+        and lines >= INDEX_LINES
+        and in_links >= INDEX_SHARE
+        and prose < words / 4
+    ):
+        raise Dropped("not-article", f"index page: {lines} lines of links {url}")
     why = doubt(url, meta, linked)
     if len(why) > 1:  # the page says what its URL suggests
         raise Dropped("not-article", f"{' and '.join(why)} {url}")
-    if why and (prose < DOUBT_PROSE_WORDS or prose < DOUBT_PROSE_SHARE * words):
-        raise Dropped(
-            "not-article",
-            f"{why[0]} and no article body ({prose} of {words} words in prose) {url}",
-        )
+    if why:
+        prose = (profiled or profile(blocks, Anchors(tree)))[2]
+        if prose < DOUBT_PROSE_WORDS or prose < DOUBT_PROSE_SHARE * words:
+            raise Dropped(
+                "not-article",
+                f"{why[0]} and no article body ({prose} of {words} words in prose)"
+                f" {url}",
+            )

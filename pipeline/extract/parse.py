@@ -27,7 +27,8 @@ CONTROL_REFERENCE = re.compile(
 # and CR (lxml keeps them, then refuses them when trafilatura writes text back) and
 # the noncharacters U+FFFE and U+FFFF, here as UTF-8 bytes.
 _CONTROL_BYTES = bytes([*range(9), 11, 12, *range(14, 32)])
-_NONCHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+# (one search for both: a bytes ``in`` per noncharacter takes four times as long)
+_NONCHARACTERS = re.compile(b"\xef\xbf[\xbe\xbf]")
 
 
 def _parse_as_is(text: str) -> HtmlElement | None:
@@ -45,8 +46,8 @@ def _parse_as_is(text: str) -> HtmlElement | None:
     ):
         return None  # a doctype or <html .../> that load_html rewrites
     data = text.encode("utf-8", "surrogatepass")
-    if len(data.translate(None, _CONTROL_BYTES)) != len(data) or any(
-        character in data for character in _NONCHARACTERS
+    if len(data.translate(None, _CONTROL_BYTES)) != len(data) or (
+        _NONCHARACTERS.search(data)
     ):
         return None
     return lxml.html.fromstring(data, parser=HTML_PARSER)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.inputs.ingest import ingest, store_batch
+from pipeline.inputs.ingest import Feed, store_batch
 from pipeline.inputs.legacy import read_dump
 from pipeline.inputs.replay import ReplayError, input_files, iter_pages
 from pipeline.inputs.workers import ExtractPool
@@ -18,7 +18,7 @@ from pipeline.normalize.layout import load_layout
 from pipeline.normalize.stage import normalize
 from pipeline.runstats import RunStats, utc_now
 from pipeline.sources import Source, adhoc_source, load_sources
-from pipeline.store.layouts import open_store
+from pipeline.store.layouts import layout_for, open_store, planned
 from pipeline.store.lock import output_lock
 
 if TYPE_CHECKING:
@@ -77,20 +77,24 @@ def replay_files(job: ReplayJob, advance: Callable[[], None] | None = None) -> R
     load_layout(job.layout_file)  # a bad layout file is refused before anything is made
     resolver = Resolver(job.sources_file, job.source_name)
     files = _files(job.paths)
-    with (
-        output_lock(job.output_dir),
-        open_store(
-            job.output_dir, job.layout_file, job.threshold, batch=store_batch()
-        ) as store,
-    ):
-        store.register_sources(resolver.all())
-        with ExtractPool(job.workers, layout=store.layout) as pool:
+    with output_lock(job.output_dir):
+        # The layout first (the workers render in it), then the workers and the first
+        # pages, then the store: its import and opening overlap their extraction.
+        layout = planned(job.output_dir, job.layout_file) or layout_for(
+            job.output_dir, job.layout_file
+        )
+        with ExtractPool(job.workers, layout=layout) as pool:
             pages = iter_pages(
                 files, job.source_name, resolver.source_for, job.url_prefix
             )
-            runs = ingest(
-                pages, store, resolver.source_of, pool, advance=advance, run_id=run_id
-            )
+            feed = Feed(pages, resolver.source_of, pool, advance=advance)
+            with open_store(
+                job.output_dir, job.layout_file, job.threshold, batch=store_batch()
+            ) as store:
+                if store.layout != layout:  # the lock is held: nothing can change it
+                    raise ReplayError(f"the layout of {job.output_dir} changed")
+                store.register_sources(resolver.all())
+                runs = feed.into(store, run_id)
     return Replayed(len(files), list(runs.values()), run_id)
 
 

@@ -11,11 +11,13 @@ in the order the pages went in, whatever order they finish in, so that what is s
 (and which copy of a story counts as the original) does not depend on timing.
 With ``workers=0`` extraction runs in the calling process.
 
-Workers leave language detection to the calling process (:func:`complete_lang`), so
-the language model (about 70 MB) is loaded at most once, there, and only when a page
-declares no language. They are forked after :func:`warm_up` has frozen the objects
-alive at that moment out of the garbage collector, so that a worker's collections
-neither walk them nor copy the pages they live on.
+Workers detect the language of a page that declares none themselves: the language
+model is mapped from its unpacked copy in the cache (``pipeline.extract.language``),
+in a few milliseconds and shared between the workers, only by a worker that meets
+such a page, and never by the storing process. They are forked after
+:func:`warm_up` has frozen the objects alive at that moment out of the garbage
+collector, so that a worker's collections neither walk them nor copy the pages they
+live on.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, TimeoutError
 from dataclasses import dataclass
+from itertools import islice
 from typing import TypeVar
 
 from pebble import ProcessExpired, ProcessPool
@@ -161,13 +164,13 @@ def _in_worker(
 
 
 def _extract_in_worker(page: Page, source: Source | None) -> tuple[str, object, object]:
-    return _in_worker(extract_outcome, page, source, False)
+    return _in_worker(extract_outcome, page, source)
 
 
 def _process_in_worker(
     page: Page, source: Source | None, layout: Layout
 ) -> tuple[str, object, object]:
-    return _in_worker(process_outcome, page, source, layout, False)
+    return _in_worker(process_outcome, page, source, layout)
 
 
 def _normalize_in_worker(
@@ -263,15 +266,29 @@ class ExtractPool:
     ) -> Iterator[tuple[T, Ready]]:
         """Extract and normalize every page, yielding ``(tag, result)`` in input order.
 
-        At most ``window`` pages are in flight, so memory stays bounded however many
-        pages come in. The default, 16 a worker, is wide enough that a slow page at
-        the head of the line (the slowest corpus pages take 20 times the median) or a
-        pause of the storing process does not leave the other workers idle: it kept
-        both cores 2-3% busier than 4 a worker, for about 11 MiB more at the peak of a
-        10,000-page replay.
+        The first ``window`` pages go to the workers at once, when ``map`` is called,
+        so that they are extracted while the caller gets ready to take the results
+        (imports and opens the store, say). At most ``window`` pages are in flight, so
+        memory stays bounded however many pages come in. The default, 16 a worker, is
+        wide enough that a slow page at the head of the line (the slowest corpus pages
+        take 20 times the median) or a pause of the storing process does not leave the
+        other workers idle: it kept both cores 2-3% busier than 4 a worker, for about
+        11 MiB more at the peak of a 10,000-page replay.
         """
         window = window or max(4, 16 * self.workers)
-        pending: deque[tuple[T, Future, Source | None]] = deque()
+        items = iter(items)
+        pending: deque[tuple[T, Future, Source | None]] = deque(
+            (tag, self.submit_page(page, source), source)
+            for tag, page, source in islice(items, window - 1)
+        )
+        return self._in_order(items, pending, window)
+
+    def _in_order(
+        self,
+        items: Iterator[tuple[T, Page, Source | None]],
+        pending: deque[tuple[T, Future, Source | None]],
+        window: int,
+    ) -> Iterator[tuple[T, Ready]]:
         for tag, page, source in items:
             pending.append((tag, self.submit_page(page, source), source))
             if len(pending) >= window:

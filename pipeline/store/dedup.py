@@ -18,13 +18,15 @@ import sqlite3
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlite_utils import Database
 
 from pipeline.store import minhash
-from pipeline.store.schema import transaction
 from pipeline.urls import url_variants
+
+if TYPE_CHECKING:  # the fingerprint half, run in extraction workers, needs no database
+    from sqlite_utils import Database
 
 SHINGLE_WORDS = 4
 NUM_PERM = 128
@@ -127,6 +129,8 @@ class NearDuplicates:
         ).fetchone()
         if row and row[0] == layout:
             return
+        from pipeline.store.schema import transaction
+
         with transaction(self.db):
             self.db.execute("DELETE FROM lsh_bands")
             for article_id, signature in self.db.execute(

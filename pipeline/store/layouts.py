@@ -12,15 +12,18 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from pipeline.errors import BroadsheetError
 from pipeline.normalize.layout import Layout, load_layout
 from pipeline.output import DB_NAME
-from pipeline.store.database import StoreError, open_database
-from pipeline.store.schema import transaction
-from pipeline.store.writer import Store
+
+# The store's modules are imported where they are used: a replay reads the layout
+# with :func:`planned` and starts its workers before it imports the store.
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from pipeline.store.writer import Store
 
 KEY = "layout"
 
@@ -70,14 +73,43 @@ def settle(
     else:
         layout = load_layout(layout_file)
         if before is not None and layout != before and not change:
-            raise LayoutMismatch(
-                f"{output} is written in another layout than {layout_file}; "
-                f"to change it, run: broadsheet export --output {output} --layout "
-                f"{layout_file}"
-            )
+            raise _mismatch(output, layout_file)
     if before != layout:
+        from pipeline.store.schema import transaction
+
         with transaction(db):
             db["settings"].upsert({"key": KEY, "value": encode(layout)}, pk="key")
+    return layout
+
+
+def _mismatch(output: Path, layout_file: Path) -> LayoutMismatch:
+    return LayoutMismatch(
+        f"{output} is written in another layout than {layout_file}; "
+        f"to change it, run: broadsheet export --output {output} --layout "
+        f"{layout_file}"
+    )
+
+
+def planned(output: Path, layout_file: Path | None) -> Layout | None:
+    """The layout :func:`settle` will settle on for ``output`` (LayoutMismatch where
+    it would refuse), read without writing or importing the store; None when the
+    database cannot be read so, for :func:`layout_for` to say why."""
+    path = output / DB_NAME
+    if not path.is_file():
+        return load_layout(layout_file)
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            before = recorded(conn)
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    if layout_file is None:
+        return before or load_layout()
+    layout = load_layout(layout_file)
+    if before is not None and layout != before:
+        raise _mismatch(output, layout_file)
     return layout
 
 
@@ -99,6 +131,8 @@ def read_only(
 
 def layout_for(output: Path, layout_file: Path | None, change: bool = False) -> Layout:
     """:func:`settle` on ``output``'s database (made when there is none yet)."""
+    from pipeline.store.database import StoreError, open_database
+
     if layout_file is not None:
         load_layout(layout_file)  # a bad file is refused before anything is made
     try:
@@ -122,4 +156,6 @@ def open_store(
     batch: int = 1,
 ) -> Store:
     """A Store of ``output`` writing in the layout :func:`layout_for` settles on."""
+    from pipeline.store.writer import Store
+
     return Store(output, layout_for(output, layout_file, change), threshold, batch)

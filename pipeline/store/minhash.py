@@ -58,7 +58,8 @@ def signature(values: Iterable[str], num_perm: int) -> np.ndarray:
         raise ValueError("a MinHash signature needs at least one value")
     a, b = permutations(num_perm)
     # uint32 arithmetic wraps around: that is the modulo 2**32 of the affine maps.
-    permuted = _premix(hashes).reshape(-1, 1) * a + b
+    permuted = np.multiply.outer(_premix(hashes), a)
+    permuted += b  # in place: one array of len(values) x num_perm, not two
     return permuted.min(axis=0)
 
 

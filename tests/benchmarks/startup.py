@@ -53,7 +53,7 @@ def hook(event, args):
             note("page")
     elif event == "open":
         name = str(args[0])
-        if name.endswith(".npz.xz"):
+        if name.endswith(".npz.xz") or "/langid-" in name:  # packaged or unpacked
             note("model")
         elif name.endswith(".md.tmp"):
             note("stored")
