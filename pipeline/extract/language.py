@@ -133,7 +133,7 @@ def load_identifier() -> Any:
     model = _model_file()
     try:
         folder: Path | None = _unpacked_folder(model)
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to cache in
         folder = None
     parts = _read_unpacked(folder) if folder else None
     if parts is None:
