@@ -73,14 +73,13 @@ def drop_named_furniture(tree: HtmlElement) -> int:
     """Remove comment threads and newsletter boxes from ``tree`` (keeping the text
     after each); how many containers went."""
     page_chars = _text_len(tree)
-    found = [el for el in tree.iter() if is_furniture(el, page_chars)]
-    chosen = set(found)
-    dropped = 0
-    for element in found:
-        if element.getparent() is None or any(
-            a in chosen for a in element.iterancestors()
-        ):
-            continue  # its ancestor goes with it
+    chosen: set[_Element] = set()
+    for element in tree.iter(*CONTAINERS):
+        if any(a in chosen for a in element.iterancestors()):
+            continue  # goes with its ancestor
+        if is_furniture(element, page_chars):
+            chosen.add(element)
+    dropped = [element for element in chosen if element.getparent() is not None]
+    for element in dropped:
         element.drop_tree()
-        dropped += 1
-    return dropped
+    return len(dropped)
