@@ -18,6 +18,7 @@ from lxml.html import HtmlElement
 from pipeline.errors import Dropped
 from pipeline.extract import articlebody, scripted, storylike
 from pipeline.extract.boilerplate import remove_furniture
+from pipeline.extract.containers import drop_named_furniture
 from pipeline.extract.htmlmd import Block, to_blocks
 from pipeline.extract.jsonld import LinkedData
 from pipeline.extract.parse import drop_inert, parse_html
@@ -78,6 +79,7 @@ def extract_body(
     authors: tuple[str, ...] = (),
 ) -> tuple[list[Block], etree._Element | None]:
     """Body blocks (furniture removed, articleBody checked) and trafilatura's tree."""
+    drop_named_furniture(tree)
     clean = partial(
         remove_furniture, title=title, captions=lift_captions(tree), authors=authors
     )
