@@ -220,3 +220,20 @@ def test_staging_links_each_page_under_the_source_that_owns_its_host(tmp_path):
     )
     assert (tmp_path / "staged/set/trial/b.html.gz").is_symlink()
     assert any("--source ndtv" in c for c in commands)
+
+
+def test_text_without_spaces_between_words_is_scored_by_character():
+    story = "東京都は二日、新しい条例を発表した。市民の生活に大きな影響がある。"
+    half = "東京都は二日、新しい条例を発表した。"
+    # as one space-less "word", any difference would score zero
+    assert prf(story, story)[2] == 1.0
+    precision, recall, f1 = prf(story, half)
+    assert precision == 1.0
+    assert 0.4 < recall < 0.6
+    assert prf(story, "別の記事の全く違う本文です。")[2] == 0.0
+
+
+def test_spaced_text_is_still_scored_by_words():
+    expected = "The central bank left its policy rate unchanged on Friday"
+    assert prf(expected, expected.upper())[2] == 1.0
+    assert prf(expected, "The central bank left its rate")[2] < 0.5
