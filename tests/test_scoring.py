@@ -227,7 +227,7 @@ def test_text_without_spaces_between_words_is_scored_by_character():
     half = "東京都は二日、新しい条例を発表した。"
     # as one space-less "word", any difference would score zero
     assert prf(story, story)[2] == 1.0
-    precision, recall, f1 = prf(story, half)
+    precision, recall, _ = prf(story, half)
     assert precision == 1.0
     assert 0.4 < recall < 0.6
     assert prf(story, "別の記事の全く違う本文です。")[2] == 0.0

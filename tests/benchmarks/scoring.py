@@ -14,9 +14,13 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-PUNCT = "\"'“”‘’«»„‚()[]{}<>.,;:!?¿¡*_#|—–-…/\\`~、。，．：；！？「」『』（）【】《》〈〉・"
+PUNCT = (
+    "\"'“”‘’«»„‚()[]{}<>.,;:!?¿¡*_#|—–-…/\\`~、。，．：；！？「」『』（）【】《》〈〉・"
+)
 # a character of a script written without spaces between words: a token of its own
-UNSPACED = re.compile(r"([\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+UNSPACED = re.compile(
+    r"([\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])"
+)
 NAME_NOISE = {"and", "by", "und", "et", "y", "&"}
 
 
