@@ -54,3 +54,27 @@ def test_without_a_usable_cache_the_packaged_model_is_read(tmp_path, monkeypatch
     assert not isinstance(identifier.nb_ptc, np.memmap)
     assert identifier.classify(TEXTS[1])[0] == "de"
     assert [p.name for p in (tmp_path / "cache").iterdir()] == [folder.name]
+
+
+def test_a_copy_abandoned_while_unpacking_is_removed_and_a_fresh_one_kept(
+    tmp_path, monkeypatch
+):
+    import os
+
+    from pipeline.extract import language
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_VARIABLE, str(cache))
+    folder = language._unpacked_folder(language._model_file())
+    cache.mkdir()
+    abandoned = cache / f".{folder.name}.killed"
+    recent = cache / f".{folder.name}.running"
+    for left in (abandoned, recent):
+        left.mkdir()
+        (left / "ptc.npy").write_bytes(b"half")
+    old = abandoned.stat().st_mtime - 2 * language.ABANDONED_SECONDS
+    os.utime(abandoned, (old, old))
+    load_identifier()
+    assert not abandoned.exists()
+    assert recent.exists()  # another process may be unpacking it now
+    assert folder.is_dir()

@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +34,7 @@ except ImportError:  # language detection is optional: declared or source lang t
     LanguageIdentifier = MODEL_FILE = MODEL_DIR = load_model = None
 
 CACHE_VARIABLE = "BROADSHEET_CACHE"
+ABANDONED_SECONDS = 3600
 # py3langid's model as load_model returns it: (name in the cache, numpy dtype)
 PARTS = (
     ("ptc", None),
@@ -110,11 +112,23 @@ def _read_unpacked(folder: Path) -> tuple[Any, ...] | None:
     )
 
 
+def _remove_abandoned(folder: Path) -> None:
+    """Remove temporary copies of ``folder`` left by processes killed while unpacking
+    (an unpacking takes about a second: a copy an hour old is abandoned)."""
+    for left in folder.parent.glob(f".{folder.name}.*"):
+        try:
+            if time.time() - left.stat().st_mtime > ABANDONED_SECONDS:
+                shutil.rmtree(left, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def _unpack(parts: tuple[Any, ...], folder: Path) -> None:
     """Write ``parts`` into ``folder``, whole or not at all (a temporary folder renamed:
     when two processes race, one wins and the other's copy is removed)."""
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(folder)
         temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     except OSError:
         return
