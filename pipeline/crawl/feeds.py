@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import codecs
 import html
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -36,9 +35,11 @@ from pipeline.crawl.listings import (
     FeedError,
     Link,
     clean_text,
+    fatal_error,
     gunzip,
     iso_date,
     local_name,
+    open_xml,
     web_url,
 )
 from pipeline.items import Hints
@@ -94,21 +95,12 @@ class FeedReader:
         if body[:1000].lstrip()[:1] in (b"{", b"["):
             self._json, self.lang = _json_items(body)
             return
-        self._events = etree.iterparse(
-            io.BytesIO(body),
-            events=("start", "end"),
-            recover=True,
-            resolve_entities=False,
-            no_network=True,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-            encoding=_override_encoding(body),
-        )
         try:
-            _event, root = next(self._events)
-        except (StopIteration, etree.LxmlError) as error:
-            raise FeedError(f"not a feed: not XML: {error or 'empty'}") from None
+            self._events, root = open_xml(
+                body, huge_tree=False, encoding=_override_encoding(body)
+            )
+        except FeedError as error:
+            raise FeedError(f"not a feed: {error}") from None
         if local_name(root) not in FEED_ROOTS:
             raise FeedError(f"not a feed (its root is <{local_name(root)}>)")
         self.lang = language_code(root.get(XML_LANG))
@@ -152,13 +144,8 @@ class FeedReader:
         except etree.LxmlError as error:
             self.error = f"broken XML: {error}"
             return
-        broken = [
-            e.message
-            for e in self._events.error_log.filter_from_fatals()
-            if "Entity" not in e.message  # an unknown entity costs nothing
-        ]
-        if broken:
-            self.error = f"broken XML: {broken[-1]}"
+        if broken := fatal_error(self._events):
+            self.error = f"broken XML: {broken}"
 
     def _channel(self, element: etree._Element) -> None:
         """An element outside the entries: its language, if it is one; then freed."""

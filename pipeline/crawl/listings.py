@@ -131,20 +131,7 @@ class SitemapReader:
         self.skipped = 0
         self.truncated = False
         self.error: str | None = None
-        self._events = etree.iterparse(
-            io.BytesIO(gunzip(body)),
-            events=("start", "end"),
-            recover=True,
-            resolve_entities=False,
-            no_network=True,
-            huge_tree=True,
-            remove_comments=True,
-            remove_pis=True,
-        )
-        try:
-            _event, root = next(self._events)
-        except (StopIteration, etree.LxmlError) as error:
-            raise FeedError(f"not XML: {error or 'empty'}") from None
+        self._events, root = open_xml(gunzip(body), huge_tree=True)
         if local_name(root) not in SITEMAP_ROOTS:
             raise FeedError("not a sitemap (no <urlset> or <sitemapindex> root)")
         self.root = root
@@ -172,13 +159,8 @@ class SitemapReader:
         except etree.LxmlError as error:
             self.error = f"broken XML after {len(seen)} entries: {error}"
             return
-        broken = [
-            e.message
-            for e in self._events.error_log.filter_from_fatals()
-            if "Entity" not in e.message  # an unknown entity costs nothing
-        ]
-        if broken:
-            self.error = f"broken XML after {len(seen)} entries: {broken[-1]}"
+        if broken := fatal_error(self._events):
+            self.error = f"broken XML after {len(seen)} entries: {broken}"
 
     def _entry(self, element: etree._Element) -> Link | None:
         """The link of one <url> or <sitemap> element; None (counted) when unusable."""
@@ -223,6 +205,41 @@ def _children(element: etree._Element, deep: bool = False) -> dict[str, str]:
             continue
         found.setdefault(local_name(child), (child.text or "").strip())
     return found
+
+
+def open_xml(
+    body: bytes, huge_tree: bool, encoding: str | None = None
+) -> tuple[Any, etree._Element]:
+    """(events, root) of ``body`` read as a stream of start and end events: entities
+    never resolved, no network, comments and processing instructions left out, errors
+    recovered from. FeedError when not even the root can be read."""
+    events = etree.iterparse(
+        io.BytesIO(body),
+        events=("start", "end"),
+        recover=True,
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=huge_tree,
+        remove_comments=True,
+        remove_pis=True,
+        encoding=encoding,
+    )
+    try:
+        _event, root = next(events)
+    except (StopIteration, etree.LxmlError) as error:
+        raise FeedError(f"not XML: {error or 'empty'}") from None
+    return events, root
+
+
+def fatal_error(events: Any) -> str | None:
+    """The last fatal error of a stream read to its end, if any (an unknown entity
+    costs nothing and is not one)."""
+    broken = [
+        e.message
+        for e in events.error_log.filter_from_fatals()
+        if "Entity" not in e.message
+    ]
+    return broken[-1] if broken else None
 
 
 def local_name(element: etree._Element) -> str:
