@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from lxml.etree import _Element
+from lxml.etree import XPath, _Element
 from lxml.html import HtmlElement
 
 THREAD_NAMES = {"comment", "comments", "commentlist", "commentslist", "disqus"}
@@ -38,6 +38,19 @@ CONTAINERS = {
 }
 MAX_SHARE = 0.5  # of the page's text
 PARTS = re.compile(r"[-_\s]+")
+# Every name above contains one of these: lxml picks out the few containers whose
+# class or id does in one pass, and only those are looked at in Python.
+_STEMS = ("comment", "disqus", "newsletter", "signup", "subscribe")
+_LOWERED = (
+    "translate(concat(@class, ' ', @id), "
+    "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+)
+_CANDIDATES = XPath(
+    "descendant-or-self::*[{tags}][{stems}]".format(
+        tags=" or ".join(f"self::{tag}" for tag in sorted(CONTAINERS)),
+        stems=" or ".join(f"contains({_LOWERED}, '{stem}')" for stem in _STEMS),
+    )
+)
 
 
 def _named(value: str, names: set[str]) -> bool:
@@ -72,10 +85,13 @@ def is_furniture(element: _Element, page_chars: int) -> bool:
 def drop_named_furniture(tree: HtmlElement) -> int:
     """Remove comment threads and newsletter boxes from ``tree`` (keeping the text
     after each); how many containers went."""
+    candidates = _CANDIDATES(tree)  # in document order: ancestors first
+    if not candidates:
+        return 0
     page_chars = _text_len(tree)
     chosen: set[_Element] = set()
-    for element in tree.iter(*CONTAINERS):
-        if any(a in chosen for a in element.iterancestors()):
+    for element in candidates:
+        if chosen and any(a in chosen for a in element.iterancestors()):
             continue  # goes with its ancestor
         if is_furniture(element, page_chars):
             chosen.add(element)
