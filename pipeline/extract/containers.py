@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from lxml.etree import XPath, _Element
+from lxml.etree import _Element
 from lxml.html import HtmlElement
 
 THREAD_NAMES = {"comment", "comments", "commentlist", "commentslist", "disqus"}
@@ -38,19 +38,9 @@ CONTAINERS = {
 }
 MAX_SHARE = 0.5  # of the page's text
 PARTS = re.compile(r"[-_\s]+")
-# Every name above contains one of these: lxml picks out the few containers whose
-# class or id does in one pass, and only those are looked at in Python.
-_STEMS = ("comment", "disqus", "newsletter", "signup", "subscribe")
-_LOWERED = (
-    "translate(concat(@class, ' ', @id), "
-    "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-)
-_CANDIDATES = XPath(
-    "descendant-or-self::*[{tags}][{stems}]".format(
-        tags=" or ".join(f"self::{tag}" for tag in sorted(CONTAINERS)),
-        stems=" or ".join(f"contains({_LOWERED}, '{stem}')" for stem in _STEMS),
-    )
-)
+# Every name above contains one of these: only the containers whose class or id
+# holds one are looked at closely.
+_STEMS = re.compile("comment|disqus|newsletter|signup|subscribe", re.IGNORECASE)
 
 
 def _named(value: str, names: set[str]) -> bool:
@@ -62,7 +52,7 @@ def _named(value: str, names: set[str]) -> bool:
 
 
 def _text_len(element: _Element) -> int:
-    return sum(len(t.strip()) for t in element.itertext())
+    return sum(map(len, map(str.strip, element.itertext())))
 
 
 def is_furniture(element: _Element, page_chars: int) -> bool:
@@ -85,7 +75,12 @@ def is_furniture(element: _Element, page_chars: int) -> bool:
 def drop_named_furniture(tree: HtmlElement) -> int:
     """Remove comment threads and newsletter boxes from ``tree`` (keeping the text
     after each); how many containers went."""
-    candidates = _CANDIDATES(tree)  # in document order: ancestors first
+    candidates = [  # in document order: ancestors first
+        element
+        for element in tree.iter(*CONTAINERS)
+        if _STEMS.search(element.get("class") or "")
+        or _STEMS.search(element.get("id") or "")
+    ]
     if not candidates:
         return 0
     page_chars = _text_len(tree)
