@@ -19,9 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-
 from pipeline import gzipped
 from pipeline.errors import BroadsheetError
 from pipeline.items import Page
@@ -173,6 +170,10 @@ def pages_from_warc(
     ``source_for(host)`` names the source for a host, or None for hosts of no
     configured source: their records are skipped without being counted.
     """
+    # imported here: a replay of saved HTML files, the common case, never needs it
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
     try:
         with open(path, "rb") as handle:
             for record in ArchiveIterator(handle):
