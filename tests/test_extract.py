@@ -720,6 +720,27 @@ def test_stubs_are_not_articles(ld, detail):
     assert detail in dropped.value.detail
 
 
+VIDEO_HEAD = '<meta property="og:type" content="video.other">'
+VIDEO_LD = {"@type": "VideoObject", "name": "Budget day", "contentUrl": "/v/budget.mp4"}
+
+
+@pytest.mark.parametrize(("head", "ld"), [(VIDEO_HEAD, None), ("", VIDEO_LD)])
+def test_a_video_page_with_next_to_no_text_is_not_an_article(head, ld):
+    body = "<video src='/v/budget.mp4'></video><p>Watch the budget speech.</p>"
+    with pytest.raises(Dropped) as dropped:
+        extract(page(body=body, head=head, ld=ld))
+    assert (dropped.value.reason, dropped.value.detail) == ("not-article", "video page")
+
+
+@pytest.mark.parametrize(("head", "ld"), [(VIDEO_HEAD, None), ("", VIDEO_LD)])
+def test_a_video_page_with_a_description_is_stored_as_a_short_story(head, ld):
+    description = f"<p>{SENTENCES[0]} {SENTENCES[1]} {SENTENCES[2]}</p>"
+    article = extract(
+        page(body="<video src='/v/budget.mp4'></video>" + description, head=head, ld=ld)
+    )
+    assert article.text == f"{SENTENCES[0]} {SENTENCES[1]} {SENTENCES[2]}"
+
+
 def scripted_story() -> str:
     """A client-rendered page's script: the story as an escaped string (Next.js)."""
     story = "".join(f"<p>{s} {s}</p>" for s in SENTENCES)

@@ -1,7 +1,7 @@
 """Is a page one story? Content decides: a page is refused as ``Dropped("not-article",
 why)`` only when what it holds is not an article body: a list of links (home pages,
-tag and section listings, link indexes, teaser grids), a video page, a live-blog shell
-or a paywall stub.
+tag and section listings, link indexes, teaser grids), a video page with next to no
+text, a live-blog shell or a paywall stub.
 
 The URL never decides. A path that looks like a home page or a listing
 (``/``, ``/tag/india``; a query naming a document, ``?storyID=331739``, does not),
@@ -39,6 +39,9 @@ HOME_PATH = re.compile(
 DOCUMENT_QUERY = re.compile(r"(^|&)[^=&]*=[^&]*\d{2,}")
 LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage"}
 STUB_WORDS = 120
+# a video page with text around the video (a description, a transcript) is stored
+# like any short story: only one with less text than a story needs is refused
+VIDEO_TEXT_WORDS = 40
 # more of the text in links than this, without article markup, most of the text in
 # lines that are only links, and that many links: an index page (a post whose
 # paragraphs carry many links, or a short post with a link or two, is a post)
@@ -158,6 +161,8 @@ def _check_stub(
     free = linked.get("isAccessibleForFree")
     if free is False or str(free).lower() == "false":
         raise Dropped("not-article", "paywall stub")
+    if words >= VIDEO_TEXT_WORDS:
+        return
     if "videoobject" in linked.types and not article_types:
         raise Dropped("not-article", "video page")
     if (meta.first("og:type") or "").lower().startswith("video"):
