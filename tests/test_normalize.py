@@ -16,6 +16,7 @@ from pipeline.normalize.front_matter import FRONT_MATTER_KEYS, front_matter, sum
 from pipeline.normalize.layout import Layout, LayoutError, load_layout
 from pipeline.normalize.markdown import clean_body
 from pipeline.normalize.render import render
+from pipeline.normalize.stage import prepare
 from tests.contract import check_document
 
 FORMAT = Path(__file__).parent / "fixtures" / "format"
@@ -166,6 +167,12 @@ def test_text_without_spaces_is_cut_inside_the_word():
 def test_title_is_one_line():
     story = article(title="  Two\nlines\u2028and\ttabs\x00 ")
     assert front_matter(story, load_layout())["title"] == "Two lines and tabs"
+
+
+def test_a_title_taken_from_the_body_is_one_line_where_it_is_stored():
+    """The title the store keeps, not only the front matter's, is clean."""
+    story = article(title="", text="Bells\x07 rang\tout\x1b at dawn. More.\n\nNext.")
+    assert prepare(story).title == "Bells rang out at dawn."
 
 
 # -- date ----------------------------------------------------------------------

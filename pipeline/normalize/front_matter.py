@@ -44,7 +44,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?\u0964\u3002])[\"'\u2019\u201d]?\s")
 
 def derive_title(body: str) -> str:
     """A headline for text that has none: its first sentence, cut at a word boundary."""
-    first = " ".join(body.strip().split("\n\n", 1)[0].split())
+    first = one_line(body.strip().split("\n\n", 1)[0])
     match = _SENTENCE_END.search(first)
     sentence = first[: match.start()].rstrip() if match else first
     if len(sentence) <= TITLE_LIMIT:
