@@ -34,6 +34,10 @@ SENTENCE_END = re.compile(r"[.!?:;,]\W*$")
 # below this many characters of <p> text trafilatura also takes <div> elements as
 # paragraphs (three times its MIN_EXTRACTED_SIZE of 250)
 DIV_MODE_CHARS = 750
+# trafilatura reads a <div> as a paragraph only when the div's own text before its
+# first child is not blank; an invisible character (removed again by htmlmd) keeps a
+# line that opens with bold text or a link
+WORD_JOINER = "\u2060"
 
 
 def _is_break(element: _Element) -> bool:
@@ -152,6 +156,8 @@ def make_paragraphs(tree: HtmlElement) -> None:
     if made and before < DIV_MODE_CHARS <= paragraph_chars(tree):
         for paragraph in made:
             paragraph.tag = "div"
+            if len(paragraph) and not (paragraph.text or "").strip():
+                paragraph.text = WORD_JOINER  # a line opening with an element
 
 
 TABLE_PARTS = {"table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption"}
@@ -187,3 +193,28 @@ def _owned_by(element: _Element, table: _Element) -> bool:
         if ancestor.tag == "table" or ancestor is table:
             return ancestor is table
     return False
+
+
+CARD_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6")
+MAX_CARD_SHARE = 0.2  # of the page's text: more, and it is a link left open
+
+
+def drop_link_cards(tree: HtmlElement) -> int:
+    """Remove links that wrap a heading or a paragraph: teaser cards of other stories
+    (headline, date and the start of their text, all one link), which extractors
+    otherwise read as the story's paragraphs; how many went. A link that holds a
+    large part of the page's text stays (one left open around the story)."""
+    cards = [
+        link
+        for link in tree.iter("a")
+        if link.get("href") and next(link.iter(*CARD_BLOCKS), None) is not None
+    ]
+    if not cards:
+        return 0
+    limit = MAX_CARD_SHARE * len(tree.text_content())
+    dropped = 0
+    for card in cards:
+        if card.getparent() is not None and len(card.text_content()) <= limit:
+            card.drop_tree()
+            dropped += 1
+    return dropped
