@@ -25,7 +25,9 @@ SOCIAL = (
 FURNITURE = re.compile(
     r"^\W*("
     r"((read|see|view|show|load)\s+(more|the full|full|all|less)\b|continue reading|click here).{0,60}$|"
-    r"share (this|on|via|the)\b|share\s*$|"
+    r"share (this|on|via|the)\b|share\W*$|"
+    r"((adjust|change|increase|decrease) (the )?)?(text|font) size\W*$|"
+    r"no (user |reader )?comments( yet)?\b.{0,60}$|be the first to (comment|express)\b|"
     r"(follow|like) us on\b|"
     r"(sign up|subscribe|register)\b.{0,80}(newsletter|updates|inbox|alerts|free)|"
     r"(get|download) (the|our) .{0,30}app\b|"
@@ -50,6 +52,9 @@ FURNITURE = re.compile(
     r"(agencies|pti|ani|ians|reuters|afp|ap|bloomberg)\W*$|"
     r"\d{1,3}\s*/\s*\d{1,3}\s*$|"  # a slide counter, "2/5"
     r"(take|how about) (a|our) (quick |short )?survey\b.{0,60}$|"
+    # members-only notices and their boxes in Japanese and Chinese
+    r".{0,30}(会員限定|有料会員|会員登録|ログイン|新規登録|読み放題|メールマガジン).{0,50}$|"
+    r"(関連キーワード|おすすめ(情報|記事)?|記事保存|[大中小]字号|分享让更多人看到)\W*$|"
     r"\{\{.*\}\}"  # a template's placeholder left unfilled
     r")",
     re.I,
@@ -67,6 +72,27 @@ CAPTION = re.compile(
 
 
 LINK_ITEM = re.compile(r"^\s*(-|\d+\.) \[[^\]]*\]\([^)]*\)\s*$")
+# "- **Kicker:** [headline](url)": another story's teaser, its kicker in bold
+KICKER_ITEM = re.compile(
+    r"^\s*(-|\d+\.) \*{1,2}[^*\n]{1,60}\*{1,2}\s*\[[^\]]+\]\([^)]*\)\s*$"
+)
+TEASER_ITEMS = 3
+# a paragraph of prose: this many words, ending as a sentence ends
+PROSE_WORDS, PROSE_LINE = 15, 10
+PROSE_END = re.compile(r"[.!?。！？।…\"”»)]\s*$")
+TAIL_BLOCKS, TAIL_WORDS, MAX_TAIL_SHARE = 4, 6, 0.2
+MAX_TEASER_SHARE = 0.3  # of the body's words
+
+
+# a notice that the rest of the story is for members or subscribers
+PAYWALL_NOTICE = re.compile(
+    r"^\W*(この記事は(有料)?会員限定|.{0,20}有料会員限定|(this|the rest of this) "
+    r"(article|story|content) is (only )?(for|available to|reserved for) "
+    r"(paying )?(subscribers|members)|(dieser artikel ist )?(nur|exklusiv) f(ü|ue)r "
+    r"abonnenten)",
+    re.I,
+)
+BOX_LINE_CHARS, BOX_LINE_WORDS = 60, 12
 
 
 # "*Watch* India, Pakistan should...": a promoted video or story after the story
@@ -201,6 +227,87 @@ def is_teaser_list(block: Block) -> bool:
     )
 
 
+def is_kicker_links(block: Block) -> bool:
+    """True for a list of :data:`TEASER_ITEMS` or more other stories, each item a bold
+    kicker and a link ("- **Kicker:** [headline](url)"), wherever it stands: a
+    related-stories box set inside the story."""
+    if block.kind != "list":
+        return False
+    items = block.md.split("\n")
+    return len(items) >= TEASER_ITEMS and all(map(KICKER_ITEM.match, items))
+
+
+def without_teaser_boxes(blocks: list[Block]) -> list[Block]:
+    """Without lists of kicker links (:func:`is_kicker_links`) and the subheading that
+    titles each; unless lists of links are a large part of the body (a round-up of
+    links is the story itself)."""
+    if not any(map(is_kicker_links, blocks)):
+        return blocks
+    links = [  # lists whose every item holds a link
+        b
+        for b in blocks
+        if b.kind == "list" and all("](" in i for i in b.md.split("\n"))
+    ]
+    words = sum(len(b.text.split()) for b in blocks)
+    if sum(len(b.text.split()) for b in links) > MAX_TEASER_SHARE * words:
+        return blocks
+    kept: list[Block] = []
+    for block in blocks:
+        if is_kicker_links(block):
+            if kept and kept[-1].kind == "head":
+                kept.pop()
+            continue
+        kept.append(block)
+    return kept
+
+
+def _prose(block: Block) -> bool:
+    """A paragraph of sentences (not a box of short lines that ends with one)."""
+    return (
+        block.kind == "p"
+        and len(block.text.split()) >= PROSE_WORDS
+        and max(len(line.split()) for line in block.text.split("\n")) >= PROSE_LINE
+        and bool(PROSE_END.search(block.text))
+    )
+
+
+def without_short_tail(blocks: list[Block]) -> list[Block]:
+    """Without the run of short blocks after the story's last paragraph of prose, when
+    it is :data:`TAIL_BLOCKS` blocks or more of :data:`TAIL_WORDS` words or fewer on
+    average, and a small part of the body: the titles of sidebar boxes, prices,
+    counters that trafilatura kept."""
+    end = len(blocks)
+    while end and not _prose(blocks[end - 1]):
+        end -= 1
+    tail = blocks[end:]
+    if end == 0 or len(tail) < TAIL_BLOCKS:
+        return blocks
+    words = sum(len(b.text.split()) for b in tail)
+    total = sum(len(b.text.split()) for b in blocks)
+    if words > TAIL_WORDS * len(tail) or words > MAX_TAIL_SHARE * total:
+        return blocks  # a list told as short paragraphs: dates, places, an address
+    return blocks[:end]
+
+
+def _short_lines(block: Block) -> bool:
+    return all(
+        len(line) <= BOX_LINE_CHARS and len(line.split()) <= BOX_LINE_WORDS
+        for line in block.text.split("\n")
+    )
+
+
+def without_paywall_box(blocks: list[Block]) -> list[Block]:
+    """Without a members-only notice ("この記事は会員限定です", "This article is for
+    subscribers only") and the sign-up box after it: the notice and every block
+    after it go when all of them are short lines."""
+    for index, block in enumerate(blocks):
+        if block.kind in {"p", "head"} and PAYWALL_NOTICE.match(block.text):
+            if index and all(map(_short_lines, blocks[index:])):
+                return blocks[:index]
+            break
+    return blocks
+
+
 def _sentences(text: str) -> list[str]:
     return [piece for piece in SENTENCE_END.split(text) if piece]
 
@@ -238,7 +345,8 @@ def remove_furniture(
     Captions inside the story stay, as paragraphs of their own, and so do links
     introduced by text ("ALSO READ: <link>").
     """
-    kept = [b for b in once(blocks) if not is_furniture(b)]
+    kept = without_paywall_box(once(blocks))
+    kept = without_teaser_boxes([b for b in kept if not is_furniture(b)])
     captions = captions or set()
     while (
         kept
@@ -262,4 +370,4 @@ def remove_furniture(
         or (PROMO.match(kept[-1].md) and len(kept[-1].text.split()) <= MAX_WORDS)
     ):
         kept.pop()  # related-story teasers and video promos after the story
-    return kept
+    return without_short_tail(kept)
