@@ -167,6 +167,10 @@ def test_a_members_only_notice_and_its_sign_up_box_go(notice: str):
         "No user comments yet.",
         "小字号",
         "関連キーワード",
+        "Lesen Sie auch",
+        "À lire aussi",
+        "Czytaj więcej",
+        "Etiketler : Haberler - Spor",
     ],
 )
 def test_furniture_lines(line: str):

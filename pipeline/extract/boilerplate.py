@@ -37,7 +37,12 @@ FURNITURE = re.compile(
     r"(advertisement|sponsored|story continues below|scroll to continue)\W*$|"
     r"(also )?(watch|listen)\s*:?\s*$|"
     r"(first published|published|updated|last updated)\s*(on|at)?\s*:?\s*\S.{0,40}$|"
-    r"(tags?|topics?)\s*:|"
+    r"(tags?|topics?|etiketler|étiquettes|etiquetas|schlagw(ö|oe)rter|stichw(ö|oe)rter)\s*:|"
+    # a box's label left without its links: "read also", "related" in a few languages
+    r"(read also|lesen sie auch|mehr zum thema|auch interessant|ähnliche( artikel)?|"
+    r"(à )?lire aussi|czytaj (więcej|też|także|również)|les også|läs också|læs også|"
+    r"lees ook|leggi anche|lee también|leia também|related( articles| stories)?|"
+    r"schlagw(ö|oe)rter zu diesem artikel|recommended videos|article content)\W*$|"
     r"trending( now| stories)?\s*$|recommended( for you| stories)?\s*$|"
     r"((skip|jump) to (the )?)?(main )?(content|navigation|article|story)\W*$|"
     r"(supported|presented|sponsored) by\W*$|"
