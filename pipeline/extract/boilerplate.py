@@ -344,8 +344,9 @@ def remove_furniture(
 ) -> list[Block]:
     """Blocks without repeats and furniture; without the headline, byline, date line, lead-image
     caption, breadcrumbs, section and tag links or share buttons on top; without lists
-    or lines of bare links, teasers of other stories and labelled links ("MORE: <link>")
-    at the end.
+    or lines of bare links, teasers of other stories, labelled links ("MORE: <link>")
+    and a run of short lines at the end; without boxes of kicker links anywhere and a
+    members-only notice with its sign-up box.
 
     Captions inside the story stay, as paragraphs of their own, and so do links
     introduced by text ("ALSO READ: <link>").
