@@ -11,7 +11,7 @@ import pytest
 from pipeline.extract.article import extract
 from pipeline.extract.boilerplate import is_furniture, remove_furniture
 from pipeline.extract.htmlmd import Block
-from pipeline.extract.layout import drop_link_cards, make_paragraphs
+from pipeline.extract.layout import drop_link_cards, join_split_bodies, make_paragraphs
 from pipeline.items import Page
 
 STORY = [
@@ -175,3 +175,29 @@ def test_a_members_only_notice_and_its_sign_up_box_go(notice: str):
 )
 def test_furniture_lines(line: str):
     assert is_furniture(p(line))
+
+
+def test_a_story_cut_into_several_body_blocks_comes_out_whole():
+    # the story goes on in a second "articleBody" block after a teaser box; without
+    # joining, the extractor reads only the first block
+    first, second = paragraphs(STORY[:4]), paragraphs(STORY[4:])
+    teaser = (
+        "<div class='box'><p class='label'>Read more</p><a href='/news/1.html'>"
+        "Another story number 1</a></div>"
+    )
+    body = (
+        f"<h1>Pier to be rebuilt</h1><div class='articleBody'>{first}</div>{teaser}"
+        f"<div class='articleBody'>{second}</div>"
+    )
+    article = extract(page(f"<main><div class='content'>{body}</div></main>"))
+    assert article.text.split("\n\n") == STORY
+
+
+def test_a_list_of_posts_each_in_its_own_body_block_is_not_joined():
+    posts = "".join(
+        f"<article><h2>Post {i}</h2><div class='entry-content'><p>{s}</p></div></article>"
+        for i, s in enumerate(STORY[:6])
+    )
+    tree = lxml.html.fromstring(f"<html><body>{posts}</body></html>")
+    assert join_split_bodies(tree) == 0
+    assert len(tree.find_class("entry-content")) == 6

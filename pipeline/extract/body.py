@@ -21,7 +21,7 @@ from pipeline.extract.boilerplate import remove_furniture
 from pipeline.extract.containers import drop_named_furniture
 from pipeline.extract.htmlmd import Block, to_blocks
 from pipeline.extract.jsonld import LinkedData
-from pipeline.extract.layout import drop_link_cards
+from pipeline.extract.layout import drop_link_cards, join_split_bodies
 from pipeline.extract.parse import drop_inert, parse_html
 
 TRAFILATURA_OPTIONS = {
@@ -82,6 +82,7 @@ def extract_body(
     """Body blocks (furniture removed, articleBody checked) and trafilatura's tree."""
     drop_named_furniture(tree)
     drop_link_cards(tree)
+    join_split_bodies(tree)
     clean = partial(
         remove_furniture, title=title, captions=lift_captions(tree), authors=authors
     )

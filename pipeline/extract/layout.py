@@ -218,3 +218,39 @@ def drop_link_cards(tree: HtmlElement) -> int:
             card.drop_tree()
             dropped += 1
     return dropped
+
+
+# class names that mark a story's body container
+BODY_CLASS = re.compile(
+    r"article[-_]?body|article__body|story[-_]?body|entry[-_]content|post[-_]content|"
+    r"article[-_]content|article[-_]?text|story[-_]?content",
+    re.I,
+)
+MAX_PARTS = 4
+
+
+def join_split_bodies(tree: HtmlElement) -> int:
+    """Move into the first of them the content of later body containers of the same
+    tag and class (a story cut into a few ``articleBody`` blocks around ads and teaser
+    boxes, of which extractors take only the first); how many were joined. More than
+    :data:`MAX_PARTS` such containers are a list of posts, or a class given to each
+    paragraph, and stay; so do containers without a paragraph."""
+    groups: dict[tuple[str, str], list[_Element]] = {}
+    for element in tree.iter("div", "section", "article"):
+        names = element.get("class") or ""
+        if names and BODY_CLASS.search(names):
+            groups.setdefault((element.tag, names), []).append(element)
+    joined = 0
+    for members in groups.values():
+        inside = set(members)
+        top = [m for m in members if not any(a in inside for a in m.iterancestors())]
+        if not 2 <= len(top) <= MAX_PARTS:
+            continue
+        if any(next(m.iter("p"), None) is None for m in top):
+            continue
+        first, *rest = top
+        for other in rest:
+            first.extend(list(other))
+            other.drop_tree()
+            joined += 1
+    return joined
