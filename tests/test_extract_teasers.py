@@ -201,3 +201,20 @@ def test_a_list_of_posts_each_in_its_own_body_block_is_not_joined():
     tree = lxml.html.fromstring(f"<html><body>{posts}</body></html>")
     assert join_split_bodies(tree) == 0
     assert len(tree.find_class("entry-content")) == 6
+
+
+def test_a_grid_of_linked_headlines_after_the_story_goes_with_its_title():
+    grid = "".join(
+        f"<h2><a href='/news/{i}.html'>Another story number {i}</a></h2>"
+        f"<p>What happened next in town, told in one short line {i}.</p>"
+        for i in range(3)
+    )
+    body = f"<h1>Pier to be rebuilt</h1>{paragraphs(STORY)}<h2>More news</h2>{grid}"
+    article = extract(page(f"<div class='main'>{body}</div>"))
+    assert article.text.split("\n\n") == STORY
+
+
+def test_one_linked_subheading_in_a_story_stays():
+    linked = Block("head", "### [The report](https://x.example/r)", "The report")
+    blocks = [p(STORY[0]), linked, p(STORY[1])]
+    assert remove_furniture(blocks, title="") == blocks

@@ -82,6 +82,8 @@ KICKER_ITEM = re.compile(
     r"^\s*(-|\d+\.) \*{1,2}[^*\n]{1,60}\*{1,2}\s*\[[^\]]+\]\([^)]*\)\s*$"
 )
 TEASER_ITEMS = 3
+LINK_TEXT = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+GRID_ITEMS, DEK_WORDS = 2, 40
 # a paragraph of prose: this many words, ending as a sentence ends
 PROSE_WORDS, PROSE_LINE = 15, 10
 PROSE_END = re.compile(r"[.!?。！？।…\"”»)]\s*$")
@@ -313,6 +315,34 @@ def without_paywall_box(blocks: list[Block]) -> list[Block]:
     return blocks
 
 
+def _linked_heading(block: Block) -> bool:
+    """A subheading that is mostly a link: another story's headline."""
+    if block.kind != "head":
+        return False
+    linked = sum(len(text.split()) for text in LINK_TEXT.findall(block.md))
+    return linked > 0 and 2 * linked >= len(block.text.split())
+
+
+def without_teaser_grid(blocks: list[Block]) -> list[Block]:
+    """Without a grid of other stories at the end: :data:`GRID_ITEMS` or more linked
+    headlines, each perhaps followed by a short standfirst, and the box's title."""
+    end, items = len(blocks), 0
+    while end:
+        start = end - 1
+        dek = blocks[start]
+        if dek.kind == "p" and len(dek.text.split()) <= DEK_WORDS and start:
+            start -= 1
+        if not _linked_heading(blocks[start]):
+            break
+        end, items = start, items + 1
+    if items < GRID_ITEMS:
+        return blocks
+    kept = blocks[:end]
+    while kept and kept[-1].kind == "head":
+        kept.pop()  # the box's title, "More from ..."
+    return kept
+
+
 def _sentences(text: str) -> list[str]:
     return [piece for piece in SENTENCE_END.split(text) if piece]
 
@@ -345,7 +375,7 @@ def remove_furniture(
     """Blocks without repeats and furniture; without the headline, byline, date line, lead-image
     caption, breadcrumbs, section and tag links or share buttons on top; without lists
     or lines of bare links, teasers of other stories, labelled links ("MORE: <link>")
-    and a run of short lines at the end; without boxes of kicker links anywhere and a
+    a grid of linked headlines and a run of short lines at the end; without boxes of kicker links anywhere and a
     members-only notice with its sign-up box.
 
     Captions inside the story stay, as paragraphs of their own, and so do links
@@ -376,4 +406,4 @@ def remove_furniture(
         or (PROMO.match(kept[-1].md) and len(kept[-1].text.split()) <= MAX_WORDS)
     ):
         kept.pop()  # related-story teasers and video promos after the story
-    return without_short_tail(kept)
+    return without_short_tail(without_teaser_grid(kept))
