@@ -171,10 +171,18 @@ def test_a_members_only_notice_and_its_sign_up_box_go(notice: str):
         "À lire aussi",
         "Czytaj więcej",
         "Etiketler : Haberler - Spor",
+        "Lesedauer: 4 Minuten",
+        "5 min read",
+        "Fehler gefunden? Jetzt melden.",
+        "Please enable JavaScript to view the comments.",
     ],
 )
 def test_furniture_lines(line: str):
     assert is_furniture(p(line))
+
+
+def test_a_sentence_about_minutes_is_not_a_reading_time():
+    assert not is_furniture(p("He read the letter for 5 minutes."))
 
 
 def test_a_story_cut_into_several_body_blocks_comes_out_whole():

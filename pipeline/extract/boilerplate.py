@@ -67,6 +67,11 @@ FURNITURE = re.compile(
     # members-only notices and their boxes in Japanese and Chinese
     r".{0,30}(会員限定|有料会員|会員登録|ログイン|新規登録|読み放題|メールマガジン).{0,50}$|"
     r"(関連キーワード|おすすめ(情報|記事)?|記事保存|[大中小]字号|分享让更多人看到)\W*$|"
+    # reading time, "report an error", "enable JavaScript"
+    r"(\d+\s*(min(ute)?s?|minuten)\.?\s*(read|lesezeit|lesedauer)|(reading time|lesezeit|"
+    r"lesedauer)\s*:?\s*\d+\s*(min|minutes?|minuten))\W*$|"
+    r"(fehler gefunden|found an error|spotted an error)\?.{0,30}$|"
+    r"(please |bitte )?(enable|aktivieren sie) javascript\b.{0,40}$|"
     r"\{\{.*\}\}"  # a template's placeholder left unfilled
     r")",
     re.I,
