@@ -10,6 +10,7 @@ import lxml.html
 from pipeline.extract.article import extract
 from pipeline.extract.containers import drop_named_furniture
 from pipeline.items import Page
+from tests.synthetic import html_page, paragraphs
 
 STORY = [
     "The harbour authority said on Monday that the old ferry pier will close in June.",
@@ -28,21 +29,11 @@ COMMENTS = [
 
 
 def page(article: str) -> Page:
-    document = (
-        "<html lang='en'><head><meta charset='utf-8'><title>Ferry pier to close</title>"
-        f"</head><body><article><h1>Ferry pier to close</h1>{article}</article>"
-        "</body></html>"
+    return html_page(
+        "https://harbour.example.net/news/ferry-pier-to-close.html",
+        "Ferry pier to close",
+        f"<article><h1>Ferry pier to close</h1>{article}</article>",
     )
-    return Page(
-        url="https://harbour.example.net/news/ferry-pier-to-close.html",
-        body=document.encode("utf-8"),
-        source="example",
-        headers={"content-type": "text/html; charset=utf-8"},
-    )
-
-
-def paragraphs(lines: list[str]) -> str:
-    return "".join(f"<p>{line}</p>" for line in lines)
 
 
 def thread(container: str) -> str:

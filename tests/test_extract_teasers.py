@@ -13,6 +13,7 @@ from pipeline.extract.boilerplate import is_furniture, remove_furniture
 from pipeline.extract.htmlmd import Block
 from pipeline.extract.layout import drop_link_cards, join_split_bodies, make_paragraphs
 from pipeline.items import Page
+from tests.synthetic import html_page, paragraphs
 
 STORY = [
     "The harbour board agreed on Monday to rebuild the north pier before next winter.",
@@ -33,20 +34,11 @@ LONG_STORY = [
 
 
 def page(body: str) -> Page:
-    document = (
-        "<html lang='en'><head><meta charset='utf-8'><title>Pier to be rebuilt | "
-        f"Harbour News</title></head><body>{body}</body></html>"
+    return html_page(
+        "https://harbour.example.org/2024/05/pier-to-be-rebuilt.html",
+        "Pier to be rebuilt | Harbour News",
+        body,
     )
-    return Page(
-        url="https://harbour.example.org/2024/05/pier-to-be-rebuilt.html",
-        body=document.encode("utf-8"),
-        source="example",
-        headers={"content-type": "text/html; charset=utf-8"},
-    )
-
-
-def paragraphs(lines: list[str]) -> str:
-    return "".join(f"<p>{line}</p>" for line in lines)
 
 
 def p(text: str) -> Block:
