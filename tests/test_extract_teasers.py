@@ -218,3 +218,18 @@ def test_one_linked_subheading_in_a_story_stays():
     linked = Block("head", "### [The report](https://x.example/r)", "The report")
     blocks = [p(STORY[0]), linked, p(STORY[1])]
     assert remove_furniture(blocks, title="") == blocks
+
+
+def test_joining_body_blocks_keeps_the_text_before_the_first_paragraph_of_each():
+    tree = lxml.html.fromstring(
+        "<html><body><div class='articleBody'><p>First part.</p></div>"
+        "<aside>Ad</aside><div class='articleBody'>Second part opens bare."
+        "<p>Then a paragraph.</p></div></body></html>"
+    )
+    assert join_split_bodies(tree) == 1
+    (body,) = tree.find_class("articleBody")
+    assert [t.strip() for t in body.itertext()] == [
+        "First part.",
+        "Second part opens bare.",
+        "Then a paragraph.",
+    ]

@@ -251,12 +251,13 @@ def remove_furniture(
 ) -> list[Block]:
     """Blocks without repeats and furniture; without the headline, byline, date line, lead-image
     caption, breadcrumbs, section and tag links or share buttons on top; without lists
-    or lines of bare links, teasers of other stories, labelled links ("MORE: <link>")
-    a grid of linked headlines and a run of short lines at the end; without boxes of kicker links anywhere and a
-    members-only notice with its sign-up box.
+    or lines of bare links, teasers of other stories, labelled links ("MORE: <link>"),
+    a grid of linked headlines and a run of short lines at the end; without boxes of
+    kicker links anywhere and a members-only notice with its sign-up box.
 
-    Captions inside the story stay, as paragraphs of their own, and so do links
-    introduced by text ("ALSO READ: <link>").
+    Links introduced by text ("ALSO READ: <link>") stay. Figure captions are taken
+    out of the page before extraction (``body.remove_captions``); ``captions`` holds
+    their texts, so that one repeated as a paragraph under the lead image goes too.
     """
     kept = without_paywall_box(once(blocks))
     kept = without_teaser_boxes([b for b in kept if not is_furniture(b)])

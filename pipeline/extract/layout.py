@@ -250,7 +250,18 @@ def join_split_bodies(tree: HtmlElement) -> int:
             continue
         first, *rest = top
         for other in rest:
+            _append_text(first, other.text)  # text before its first child, too
             first.extend(list(other))
             other.drop_tree()
             joined += 1
     return joined
+
+
+def _append_text(element: _Element, text: str | None) -> None:
+    """``text`` after the last thing ``element`` holds."""
+    if not text:
+        return
+    if len(element):
+        element[-1].tail = (element[-1].tail or "") + text
+    else:
+        element.text = (element.text or "") + text
