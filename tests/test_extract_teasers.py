@@ -233,3 +233,14 @@ def test_joining_body_blocks_keeps_the_text_before_the_first_paragraph_of_each()
         "Second part opens bare.",
         "Then a paragraph.",
     ]
+
+
+def test_a_post_that_closes_in_short_sentences_keeps_them():
+    closing = [
+        "Today, you have one job.",
+        "Today is election day.",
+        "Today, make sure to vote.",
+        "Thank you.",
+    ]
+    blocks = [p(s) for s in STORY] + [p(s) for s in closing] + [p("-Peter Shankman")]
+    assert remove_furniture(blocks, title="Vote") == blocks

@@ -20,8 +20,7 @@ KICKER_ITEM = re.compile(
 TEASER_ITEMS = 3
 LINK_TEXT = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 GRID_ITEMS, DEK_WORDS = 2, 40
-# a paragraph of prose: this many words, ending as a sentence ends
-PROSE_WORDS, PROSE_LINE = 15, 10
+# how a paragraph of the story ends
 PROSE_END = re.compile(r"[.!?。！？।…\"”»)]\s*$")
 TAIL_BLOCKS, TAIL_WORDS, MAX_TAIL_SHARE = 4, 6, 0.2
 MAX_TEASER_SHARE = 0.3  # of the body's words
@@ -72,23 +71,21 @@ def without_teaser_boxes(blocks: list[Block]) -> list[Block]:
     return kept
 
 
-def _prose(block: Block) -> bool:
-    """A paragraph of sentences (not a box of short lines that ends with one)."""
-    return (
-        block.kind == "p"
-        and len(block.text.split()) >= PROSE_WORDS
-        and max(len(line.split()) for line in block.text.split("\n")) >= PROSE_LINE
-        and bool(PROSE_END.search(block.text))
-    )
+def _sentence(block: Block) -> bool:
+    """A paragraph that starts and ends as a sentence does, however short ("Thank
+    you."): text of the story, not the title of a box or the broken end of a promo
+    ("subscribe to our feeds.)")."""
+    text = block.text.strip()
+    return block.kind == "p" and not text[:1].islower() and bool(PROSE_END.search(text))
 
 
 def without_short_tail(blocks: list[Block]) -> list[Block]:
-    """Without the run of short blocks after the story's last paragraph of prose, when
+    """Without the run of short blocks after the story's last sentence, when
     it is :data:`TAIL_BLOCKS` blocks or more of :data:`TAIL_WORDS` words or fewer on
     average, and a small part of the body: the titles of sidebar boxes, prices,
     counters that trafilatura kept."""
     end = len(blocks)
-    while end and not _prose(blocks[end - 1]):
+    while end and not _sentence(blocks[end - 1]):
         end -= 1
     tail = blocks[end:]
     if end == 0 or len(tail) < TAIL_BLOCKS:
