@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import gzip
 import random
 from pathlib import Path
 
 import pytest
+import trafilatura
 from lxml import etree
+from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from pipeline.errors import Dropped
@@ -153,21 +156,47 @@ def test_pages_parse_as_trafilatura_parses_them(path):
 
 
 @pytest.mark.parametrize(
+    "path", PAGES[:6], ids=lambda path: path.name.split(".html")[0]
+)
+def test_trafilatura_reads_the_tree_as_it_reads_the_page(path):
+    # every element is an HtmlElement, copies included, so trafilatura's passes
+    # (which call text_content() on copies of the tree) work on it unchanged
+    text = decode_html(gzip.decompress(path.read_bytes()), "text/html")
+    tree = parse_html(text)
+    assert all(isinstance(e, HtmlElement) for e in copy.deepcopy(tree).iter("*"))
+    assert trafilatura.extract(tree) == trafilatura.extract(text)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         html("a\x01b\x0bc\x1fd"),  # controls trafilatura removes
         html("a\ufffeb\uffffc"),  # noncharacters
-        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN"\n'
         '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n' + html("x"),
         '<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml"/>\n'
         + html("x"),
     ],
-    ids=["controls", "noncharacters", "xhtml-doctype", "self-closing-html"],
+    ids=["controls", "noncharacters", "doctype-on-two-lines", "self-closing-html"],
 )
 def test_pages_needing_trafilaturas_repairs_get_them(text):
     assert _parse_as_is(text) is None  # left to trafilatura's load_html
     repaired = load_html(text)
     assert etree.tostring(parse_html(text)) == etree.tostring(repaired)
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+        '"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">',
+        '<!doctype html public "-//W3C//DTD XHTML 1.1//EN" "xhtml11.dtd"><head></head>',
+    ],
+)
+def test_an_xhtml_doctype_is_repaired_as_trafilatura_repairs_it(doctype):
+    text = doctype + "\n" + html("x")
+    assert _parse_as_is(text) is not None
+    assert etree.tostring(parse_html(text)) == etree.tostring(load_html(text))
 
 
 def test_a_fragment_is_not_html_for_trafilatura_either():

@@ -14,11 +14,18 @@ from functools import lru_cache
 import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
-from trafilatura.utils import DOCTYPE_TAG, HTML_PARSER, load_html
+from trafilatura.utils import DOCTYPE_TAG, load_html
 
 from pipeline.errors import Dropped
 from pipeline.sources import Source, SourceError
 
+HTML_PARSER_OPTIONS = {
+    "collect_ids": False,
+    "default_doctype": False,
+    "encoding": "utf-8",
+    "remove_comments": True,
+    "remove_pis": True,
+}
 CONTROL_REFERENCE = re.compile(
     r"&#(0*(?:[0-8]|1[1-2]|1[4-9]|2\d|3[01])|[xX]0*(?:[0-8bcefBCEF]|1[0-9a-fA-F]));"
 )
@@ -30,27 +37,48 @@ _CONTROL_BYTES = bytes([*range(9), 11, 12, *range(14, 32)])
 # (one search for both: a bytes ``in`` per noncharacter takes four times as long)
 _NONCHARACTERS = re.compile(b"\xef\xbf[\xbe\xbf]")
 
+# trafilatura's parser options, with lxml's C-level class lookup giving every element
+# the HtmlElement class. lxml.html's own lookup is a Python method that gives <form>,
+# <input> and a few others classes of their own, which nothing here uses; it runs each
+# time an element is touched from Python, trafilatura's passes included, and cost
+# about a twentieth of a worker's CPU. Copies of the tree keep the parser's lookup.
+PARSER = lxml.html.HTMLParser(**HTML_PARSER_OPTIONS)
+PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=HtmlElement,
+        comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity,
+    )
+)
+
 
 def _parse_as_is(text: str) -> HtmlElement | None:
-    """The tree of a page that needs none of trafilatura's repairs (most pages),
-    parsed from its UTF-8 bytes as load_html parses it; None when it needs one.
+    """The tree of a page parsed from its UTF-8 bytes as load_html parses it, with
+    the repair most pages that need one need (an XHTML doctype on the first line,
+    which libxml2 mishandles, goes); None when the page needs another of its repairs.
 
     load_html would first scan the whole text for the characters above, which
     costs more than parsing; scanning the bytes is a tenth of that.
     """
-    head = text[:4096]
-    if "html" not in head[:50].lower():
+    if "html" not in text[:50].lower():
         return None  # load_html checks what does not look like HTML
-    if DOCTYPE_TAG.match(text) or any(
-        "<html" in line and line.endswith("/>") for line in head.splitlines()[:4]
+    if DOCTYPE_TAG.match(text):
+        first, _, rest = text.partition("\n")
+        repaired = DOCTYPE_TAG.sub("", first, count=1)
+        if repaired == first:
+            return None  # a doctype over several lines, which load_html keeps
+        text = f"{repaired}\n{rest}"
+    if any(
+        "<html" in line and line.endswith("/>") for line in text[:4096].splitlines()[:4]
     ):
-        return None  # a doctype or <html .../> that load_html rewrites
+        return None  # an <html .../> that load_html rewrites
     data = text.encode("utf-8", "surrogatepass")
     if len(data.translate(None, _CONTROL_BYTES)) != len(data) or (
         _NONCHARACTERS.search(data)
     ):
         return None
-    return lxml.html.fromstring(data, parser=HTML_PARSER)
+    return lxml.html.fromstring(data, parser=PARSER)
 
 
 def parse_html(text: str) -> HtmlElement:
