@@ -53,3 +53,22 @@ def test_navigation_lines_are_not():
 
 def test_a_paragraph_twice_is_not():
     assert judge(story(8) + story(1)) == "repeated paragraphs"
+
+
+JAPANESE = (
+    "市議会は火曜日、橋の修理費用をめぐる長い議論の末に港の予算を承認した。"
+    "冬の嵐が地区に到達する前に工事を終える必要があると市長は述べた。"
+)
+
+
+def test_a_story_without_spaces_between_words_is_trusted():
+    # each paragraph is one whitespace-separated "word", but some sixty words long
+    paragraphs = "".join(
+        f"<p>{JAPANESE}<hi rend='#b'>第{i}報</hi>。</p>" for i in range(8)
+    )
+    assert judge(paragraphs) is None
+
+
+def test_navigation_lines_without_spaces_are_still_navigation():
+    nav = "".join(f"<p>ニュース{i}<hi rend='#b'>速報</hi></p>" for i in range(80))
+    assert judge(story(2) + nav) == "navigation-like lines"

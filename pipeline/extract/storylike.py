@@ -3,9 +3,11 @@ the full cascade (its readability and justext fallbacks) runs.
 
 A fast result is trusted when it has enough words, some markup (a flat dump of every
 ``<p>`` is its last resort), at most half of its words in links, at most half in
-navigation-like lines (six words or fewer) and no paragraph twice. Agreement with the
-JSON-LD ``articleBody`` is checked afterwards for whichever result is kept
-(:mod:`pipeline.extract.articlebody`).
+navigation-like lines (six words or fewer) and no paragraph twice. Words are counted
+as :func:`~pipeline.wordcount.count_words` counts them everywhere, so that a paragraph
+of Japanese or Chinese, which has no spaces, is not taken for one short line.
+Agreement with the JSON-LD ``articleBody`` is checked afterwards for whichever result
+is kept (:mod:`pipeline.extract.articlebody`).
 
 Measured on the corpus, dragnet and the Indian pages (tests/benchmarks/quality.py):
 these checks send about 2% more pages through the full cascade than the word count
@@ -35,7 +37,7 @@ def flat(body: _Element | None) -> bool:
 
 
 def _link_words(body: _Element) -> int:
-    return sum(len("".join(ref.itertext()).split()) for ref in body.iter("ref"))
+    return sum(count_words("".join(ref.itertext())) for ref in body.iter("ref"))
 
 
 def repeated(blocks: list[Block]) -> bool:
@@ -55,18 +57,13 @@ def why_not(blocks: list[Block], body: _Element | None) -> str | None:
     """Why a result does not look like a story, or None when it does."""
     if body is None or flat(body):
         return "no markup"
-    text = " ".join(b.text for b in blocks)
-    if count_words(text) < MIN_WORDS:
+    words = count_words(" ".join(b.text for b in blocks))
+    if words < MIN_WORDS:
         return "too short"
-    words = len(text.split()) or 1
     if _link_words(body) > MAX_LINK_SHARE * words:
         return "mostly links"
-    nav = sum(
-        len(line.split())
-        for block in blocks
-        for line in block.text.split("\n")
-        if len(line.split()) <= NAV_LINE_WORDS
-    )
+    lines = (count_words(line) for b in blocks for line in b.text.split("\n"))
+    nav = sum(n for n in lines if n <= NAV_LINE_WORDS)
     if nav > MAX_NAV_SHARE * words:
         return "navigation-like lines"
     if repeated(blocks):
