@@ -19,13 +19,6 @@ from trafilatura.utils import DOCTYPE_TAG, load_html
 from pipeline.errors import Dropped
 from pipeline.sources import Source, SourceError
 
-HTML_PARSER_OPTIONS = {
-    "collect_ids": False,
-    "default_doctype": False,
-    "encoding": "utf-8",
-    "remove_comments": True,
-    "remove_pis": True,
-}
 CONTROL_REFERENCE = re.compile(
     r"&#(0*(?:[0-8]|1[1-2]|1[4-9]|2\d|3[01])|[xX]0*(?:[0-8bcefBCEF]|1[0-9a-fA-F]));"
 )
@@ -37,12 +30,19 @@ _CONTROL_BYTES = bytes([*range(9), 11, 12, *range(14, 32)])
 # (one search for both: a bytes ``in`` per noncharacter takes four times as long)
 _NONCHARACTERS = re.compile(b"\xef\xbf[\xbe\xbf]")
 
-# trafilatura's parser options, with lxml's C-level class lookup giving every element
-# the HtmlElement class. lxml.html's own lookup is a Python method that gives <form>,
-# <input> and a few others classes of their own, which nothing here uses; it runs each
-# time an element is touched from Python, trafilatura's passes included, and cost
-# about a twentieth of a worker's CPU. Copies of the tree keep the parser's lookup.
-PARSER = lxml.html.HTMLParser(**HTML_PARSER_OPTIONS)
+# trafilatura's parser options (its utils.HTML_PARSER; the tests compare the trees),
+# with lxml's C-level class lookup giving every element the HtmlElement class.
+# lxml.html's own lookup is a Python method that gives <form>, <input> and a few
+# others classes of their own, which nothing here uses; it runs each time an element
+# is touched from Python, trafilatura's passes included, and cost about a twentieth
+# of a worker's CPU. Copies of the tree keep the parser's lookup.
+PARSER = lxml.html.HTMLParser(
+    collect_ids=False,
+    default_doctype=False,
+    encoding="utf-8",
+    remove_comments=True,
+    remove_pis=True,
+)
 PARSER.set_element_class_lookup(
     etree.ElementDefaultClassLookup(
         element=HtmlElement,
@@ -54,9 +54,9 @@ PARSER.set_element_class_lookup(
 
 
 def _parse_as_is(text: str) -> HtmlElement | None:
-    """The tree of a page parsed from its UTF-8 bytes as load_html parses it, with
-    the repair most pages that need one need (an XHTML doctype on the first line,
-    which libxml2 mishandles, goes); None when the page needs another of its repairs.
+    """The tree of a page parsed from its UTF-8 bytes as load_html parses it; None
+    when the page needs one of load_html's repairs other than the common one done
+    here (an XHTML doctype on the first line, which libxml2 mishandles, removed).
 
     load_html would first scan the whole text for the characters above, which
     costs more than parsing; scanning the bytes is a tenth of that.
