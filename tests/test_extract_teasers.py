@@ -244,3 +244,19 @@ def test_a_post_that_closes_in_short_sentences_keeps_them():
     ]
     blocks = [p(s) for s in STORY] + [p(s) for s in closing] + [p("-Peter Shankman")]
     assert remove_furniture(blocks, title="Vote") == blocks
+
+
+@pytest.mark.parametrize(
+    "closing",
+    [
+        # a box of lines that ends with a sentence is not the story's last sentence
+        "Want to shop online?\nThen please use one of these links,\nto support us:\n"
+        "Thank you!",
+        # nor is the broken end of a promo whose parenthesis opened blocks earlier
+        "The Harbour News.)",
+    ],
+    ids=["box-of-lines", "broken-promo"],
+)
+def test_short_lines_before_a_closing_that_is_no_sentence_go(closing):
+    blocks = [*map(p, STORY), *map(p, SIDEBAR_TITLES), p(closing)]
+    assert remove_furniture(blocks, title="") == [p(s) for s in STORY]

@@ -72,11 +72,19 @@ def without_teaser_boxes(blocks: list[Block]) -> list[Block]:
 
 
 def _sentence(block: Block) -> bool:
-    """A paragraph that starts and ends as a sentence does, however short ("Thank
-    you."): text of the story, not the title of a box or the broken end of a promo
-    ("subscribe to our feeds.)")."""
+    """A paragraph that starts and ends as sentences do, however short ("Thank you."),
+    each of its lines too: text of the story, not a box of short lines that ends with
+    one ("Shop with us?\nUse these links,\nThank you!") or the broken end of a promo
+    ("subscribe to our feeds.)", its parenthesis opened blocks earlier)."""
     text = block.text.strip()
-    return block.kind == "p" and not text[:1].islower() and bool(PROSE_END.search(text))
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    return (
+        block.kind == "p"
+        and bool(lines)
+        and not text[:1].islower()
+        and all(PROSE_END.search(line) for line in lines)
+        and text.count(")") <= text.count("(")
+    )
 
 
 def without_short_tail(blocks: list[Block]) -> list[Block]:
