@@ -25,8 +25,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from pipeline.inputs.replay import MANIFEST, read_manifest
+from tests.benchmarks.command import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"
 FIXTURES = REPO / "tests" / "fixtures" / "replay"
 
