@@ -6,9 +6,10 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 OUTCOMES = ("new", "updated", "unchanged", "duplicate", "near-duplicate")
 
@@ -96,7 +97,11 @@ def print_summary(
 ) -> None:
     """The runs' summary lines, on stdout unless ``console`` says otherwise: under
     ``title`` and indented when there is one, else one line per source."""
-    console = console or Console()
+    if console is None:
+        # imported here: a replay's storing process reaches this only at its end
+        from rich.console import Console
+
+        console = Console()
     if title:
         console.print(title, highlight=False)
     for run in runs:

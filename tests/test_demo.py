@@ -5,6 +5,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from tests.contract import check_document
+from tests.terminal import run_in_terminal
 
 REPO = Path(__file__).parent.parent
 
@@ -60,26 +61,9 @@ def test_demo_crawls_the_bundled_site_end_to_end(tmp_path):
 def test_a_terminal_gets_a_live_display_and_a_pipe_none(tmp_path):
     """On a terminal each source's fetched, stored and dropped counts show while it
     runs; the summary stays once the display is gone."""
-    import os
-    import pty
-
     command = [sys.executable, "-m", "pipeline", "demo", "--output", str(tmp_path)]
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: its stdout and stderr are the terminal
-        os.chdir(tmp_path)
-        os.execv(sys.executable, command)
-    chunks = []
-    while True:
-        try:
-            data = os.read(fd, 4096)
-        except OSError:  # the child is gone and the terminal closed
-            break
-        if not data:
-            break
-        chunks.append(data)
-    _, status = os.waitpid(pid, 0)
-    text = b"".join(chunks).decode("utf-8", "replace")
-    assert os.waitstatus_to_exitcode(status) == 0, text
+    code, text = run_in_terminal(command, tmp_path)
+    assert code == 0, text
     assert "demo-gazette: " in text
     assert " fetched, " in text
     assert "4 new" in text

@@ -2,6 +2,8 @@ import gzip
 import io
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from pipeline.inputs.replay import (
     sniff_url,
 )
 from tests.contract import check_document
+from tests.terminal import run_in_terminal
 
 REPLAY = Path(__file__).parent / "fixtures" / "replay"
 # Hand-checked against the publishers' pages (and the corpus ground truth they come from).
@@ -56,6 +59,27 @@ def snapshot(output: Path) -> dict[str, bytes]:
         for p in sorted((output / "content").rglob("*"))
         if p.is_file()
     }
+
+
+def test_a_replay_on_a_terminal_shows_its_progress_and_a_pipe_none(tmp_path):
+    """The count of pages done shows on a terminal while the replay runs and is gone
+    from a pipe; the summary shows on both."""
+    command = [sys.executable, "-m", "pipeline", "replay", str(REPLAY)]
+    command += ["--source", "news", "--output"]
+    code, text = run_in_terminal([*command, str(tmp_path / "terminal")], tmp_path)
+    assert code == 0, text
+    assert "replaying" in text
+    assert "news: 5 pages; 5 new" in text
+    piped = subprocess.run(
+        [*command, str(tmp_path / "piped")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert "replaying" not in piped.stdout + piped.stderr
+    assert "news: 5 pages; 5 new" in piped.stdout
 
 
 def test_replay_of_saved_pages_with_a_manifest(tmp_path):

@@ -9,14 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from pipeline.errors import BroadsheetError
 
@@ -82,22 +74,45 @@ def reporting() -> Iterator[None]:
         sys.exit(130)
 
 
-def progress(console: Console, label: str) -> Progress:
-    """A transient progress bar on a terminal; nothing at all off a terminal."""
-    return Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=not console.is_terminal,
-        transient=True,
-    )
-
-
 @contextmanager
-def counting(console: Console, label: str) -> Iterator[Callable[[], None]]:
-    """A progress display over an unknown total; yields the function that advances it."""
-    with progress(console, label) as bar:
-        task = bar.add_task("pages", total=None)
-        yield lambda: bar.advance(task)
+def counting(label: str) -> Iterator[Callable[[], None]]:
+    """A transient progress display on stderr, over an unknown total, when stderr is
+    a terminal; yields the function that advances it.
+
+    The display, and rich with it, starts at the first advance: a replay's extraction
+    workers are started by then, so the storing process imports rich while they
+    extract their first pages instead of before.
+    """
+    bar = task = None
+
+    def advance() -> None:
+        nonlocal bar, task
+        if bar is None:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            console = Console(stderr=True)
+            bar = Progress(
+                TextColumn(label),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                disable=not console.is_terminal,
+                transient=True,
+            )
+            bar.start()
+            task = bar.add_task("pages", total=None)
+        bar.advance(task)
+
+    try:
+        yield advance
+    finally:
+        if bar is not None:
+            bar.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from pipeline.cli.base import (
     LAYOUT_OPTION,
@@ -77,7 +76,6 @@ def replay(
     from pipeline.inputs.runs import ReplayJob, queue_files, replay_files
     from pipeline.runstats import print_summary
 
-    console = Console(stderr=True)
     if not paths and show_drops:
         _print_drops(output_dir, None)
         return
@@ -98,12 +96,12 @@ def replay(
             from pipeline.scale.connection import redact
             from pipeline.scale.fanout import print_fan_out
 
-            with counting(console, "queueing") as advance:
+            with counting("queueing") as advance:
                 files, counts = queue_files(job, redis_url, advance)
             title = f"queued {files} file(s) in {redact(redis_url)}"
-            print_fan_out(counts, title, console)
+            print_fan_out(counts, title)
             return
-        with counting(console, "replaying") as advance:
+        with counting("replaying") as advance:
             done = replay_files(job, advance)
     print_summary(done.runs, f"replayed {done.files} file(s) into {output_dir}")
     no_url = sum(run.dropped["no-url"] for run in done.runs)

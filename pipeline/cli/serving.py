@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from pipeline.cli.base import OUTPUT_OPTION, SOURCES_OPTION, cli
 from pipeline.errors import BroadsheetError
@@ -109,6 +108,8 @@ def stats(output_dir: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
     else:
+        from rich.console import Console
+
         print_stats(figures, Console())
 
 
