@@ -90,6 +90,8 @@ def test_new_article_gets_a_row_a_file_and_its_urls(store):
     assert row["word_count"] == count_words("\n\n".join(PARAGRAPHS)) == 153
     urls = {r["url"] for r in store.db["urls"].rows}
     assert urls == {URL, URL + "?utm_source=rss"}
+    with pytest.raises(StoreError, match=f"no article {outcome.article_id + 1} in "):
+        store.row(outcome.article_id + 1)
 
 
 def test_same_page_again_changes_nothing(store):

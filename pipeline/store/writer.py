@@ -118,7 +118,14 @@ class Store:
         return None
 
     def row(self, article_id: int) -> dict[str, Any]:
-        return self.db["articles"].get(article_id)
+        # plain SQL: sqlite-utils' Table.get looks the table and its columns up first,
+        # four statements more for every page seen before
+        cursor = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,))
+        found = cursor.fetchone()
+        if found is None:
+            raise StoreError(f"no article {article_id} in {self.output / DB_NAME}")
+        names = [column[0] for column in cursor.description]
+        return dict(zip(names, found, strict=True))
 
     def rows(self) -> Iterator[dict[str, Any]]:
         yield from self.db.query("SELECT * FROM articles ORDER BY id")
