@@ -389,6 +389,34 @@ def test_sniff_url_reads_canonical_and_og_url_in_any_attribute_order():
     assert sniff_url(b'<link rel="canonical" href="/relative">') is None
 
 
+def test_a_folder_is_walked_in_name_order_without_entering_symlinked_folders(tmp_path):
+    folder, outside = tmp_path / "saved", tmp_path / "elsewhere"
+    (folder / "a" / "b").mkdir(parents=True)
+    (folder / "B").mkdir()
+    (folder / ".hidden").mkdir()
+    outside.mkdir()
+    names = ["z.html", "a/y.HTML.gz", "a/b/x.warc", "B/w.htm", ".hidden/v.html"]
+    for name in [*names, "a/notes.txt", "a-b.html", "a0.html"]:
+        (folder / name).write_text("x")
+    (outside / "o.html").write_text("x")
+    (folder / "linked").symlink_to(outside, target_is_directory=True)
+    (folder / "a" / "loop").symlink_to(folder, target_is_directory=True)
+    (folder / "file-link.html").symlink_to(outside / "o.html")
+    (folder / "broken.html").symlink_to(outside / "missing.html")
+    found = [p.relative_to(folder).as_posix() for p in input_files([folder])]
+    # by the parts of the path, as sorted Paths are: "a/..." before "a-b.html"
+    assert found == [
+        ".hidden/v.html",
+        "B/w.htm",
+        "a/b/x.warc",
+        "a/y.HTML.gz",
+        "a-b.html",
+        "a0.html",
+        "file-link.html",
+        "z.html",
+    ]
+
+
 def test_bad_inputs_are_named(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(ReplayError, match="not a saved page or WARC file"):
