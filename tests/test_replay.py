@@ -417,6 +417,33 @@ def test_a_folder_is_walked_in_name_order_without_entering_symlinked_folders(tmp
     ]
 
 
+def test_a_folder_that_cannot_be_read_is_named_before_anything_is_stored(
+    tmp_path, monkeypatch
+):
+    # root reads any folder, so the refusal the system would give is given here
+    locked = tmp_path / "saved" / "locked"
+    locked.mkdir(parents=True)
+    (locked / "story.html").write_text("x")
+    (tmp_path / "saved" / "other.html").write_text("x")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if os.fspath(path) == str(locked):
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(ReplayError, match=r"locked: cannot read this folder: Permiss"):
+        input_files([tmp_path / "saved"])
+    output = tmp_path / "out"
+    result = replay(
+        str(tmp_path / "saved"), "--source", "news", "--output", str(output)
+    )
+    assert result.exit_code == 1
+    assert "locked: cannot read this folder: Permission denied" in result.output
+    assert not (output / "broadsheet.db").exists()
+
+
 def test_bad_inputs_are_named(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(ReplayError, match="not a saved page or WARC file"):
