@@ -14,6 +14,7 @@ from functools import partial
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
+from trafilatura.settings import Extractor
 
 from pipeline.errors import Dropped
 from pipeline.extract import articlebody, scripted, storylike
@@ -24,14 +25,27 @@ from pipeline.extract.jsonld import LinkedData
 from pipeline.extract.layout import drop_link_cards, join_split_bodies
 from pipeline.extract.parse import drop_inert, parse_html
 
-TRAFILATURA_OPTIONS = {
-    "include_comments": False,
-    "include_formatting": True,
-    "include_links": True,
-    "include_images": False,
-    "include_tables": True,
-    "with_metadata": False,
-    "output_format": "txt",  # "python" would also render the body as text, unused here
+
+def _extractor(fast: bool = False, recall: bool = False) -> Extractor:
+    return Extractor(
+        fast=fast,
+        recall=recall,
+        comments=False,
+        formatting=True,
+        links=True,
+        images=False,
+        tables=True,
+        with_metadata=False,
+        output_format="txt",  # "python" would also render the body as text, unused here
+    )
+
+
+# trafilatura's three settings, made once: ``bare_extraction`` would otherwise build
+# its Extractor, reading its configuration file's values, on every call
+EXTRACTORS = {
+    "fast": _extractor(fast=True),
+    "full": _extractor(),
+    "recall": _extractor(recall=True),
 }
 
 
@@ -55,16 +69,14 @@ def _run_trafilatura(
     tree: HtmlElement,
     url: str,
     clean: Callable[[list[Block]], list[Block]],
-    recall: bool = False,
-    fast: bool = False,
+    mode: str = "full",
 ) -> tuple[list[Block], etree._Element | None]:
-    """trafilatura's body as blocks, ``clean`` of furniture, and its tree."""
+    """trafilatura's body as blocks, ``clean`` of furniture, and its tree; ``mode``
+    is one of :data:`EXTRACTORS`."""
     try:
         # no URL: trafilatura's link resolution sends "#notes" and "dir/" to the site's
         # root; htmlmd resolves links against the page itself, as browsers do
-        document = trafilatura.bare_extraction(
-            tree, url=None, favor_recall=recall, fast=fast, **TRAFILATURA_OPTIONS
-        )
+        document = trafilatura.bare_extraction(tree, options=EXTRACTORS[mode])
     except (RecursionError, etree.LxmlError) as error:
         raise Dropped("broken-html", str(error)[:200]) from None
     if document is None or document.body is None:
@@ -86,7 +98,7 @@ def extract_body(
     clean = partial(
         remove_furniture, title=title, captions=remove_captions(tree), authors=authors
     )
-    blocks, body = _run_trafilatura(tree, url, clean, fast=True)
+    blocks, body = _run_trafilatura(tree, url, clean, "fast")
     if storylike.why_not(blocks, body):
         blocks, body = _run_trafilatura(tree, url, clean)
     reference = articlebody.article_body(linked.get("articleBody"))
@@ -95,7 +107,7 @@ def extract_body(
     text = " ".join(b.text for b in blocks)
     if articlebody.coverage(reference, text) >= articlebody.GOOD_COVERAGE:
         return blocks, body
-    retry_blocks, retry_body = _run_trafilatura(tree, url, clean, recall=True)
+    retry_blocks, retry_body = _run_trafilatura(tree, url, clean, "recall")
     if retry_body is not None:
         retry_text = " ".join(b.text for b in retry_blocks)
         if articlebody.coverage(reference, retry_text) >= articlebody.RETRY_COVERAGE:
