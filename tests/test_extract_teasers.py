@@ -98,6 +98,24 @@ def test_a_link_left_open_around_the_story_stays():
     assert STORY[-1] in tree.text_content()
 
 
+def test_only_links_with_an_address_that_hold_a_heading_or_paragraph_are_cards():
+    tree = lxml.html.fromstring(
+        "<html><body><main>"
+        f"{paragraphs(STORY)}"
+        "<a href=''><h3>No address</h3></a>"
+        "<a name='top'><p>An anchor, not a link</p></a>"
+        "<a href='/more'><span>Inline only</span></a>"
+        "<div><a href='/other'><div><h3>Another story</h3></div></a></div>"
+        "<a href='/one'><p>One more story</p></a>"
+        "</main></body></html>"
+    )
+    assert drop_link_cards(tree) == 2
+    text = tree.text_content()
+    assert "Another story" not in text and "One more story" not in text
+    for kept in ("No address", "An anchor, not a link", "Inline only", STORY[0]):
+        assert kept in text
+
+
 def kicker_box(count: int) -> str:
     items = "".join(
         f"<li><strong>Topic {i}:</strong> <a href='/news/{i}.html'>Another story "

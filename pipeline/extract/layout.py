@@ -196,6 +196,12 @@ def _owned_by(element: _Element, table: _Element) -> bool:
 
 
 CARD_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6")
+# links with an address that hold one of CARD_BLOCKS, in document order (one XPath
+# rather than a Python loop over every link of the page)
+_CARD_TESTS = " or ".join(f"self::{tag}" for tag in CARD_BLOCKS)
+CARD_LINKS = etree.XPath(
+    f"descendant-or-self::a[@href != ''][descendant::*[{_CARD_TESTS}]]"
+)
 MAX_CARD_SHARE = 0.2  # of the page's text: more, and it is a link left open
 
 
@@ -204,11 +210,7 @@ def drop_link_cards(tree: HtmlElement) -> int:
     (headline, date and the start of their text, all one link), which extractors
     otherwise read as the story's paragraphs; how many went. A link that holds a
     large part of the page's text stays (one left open around the story)."""
-    cards = [
-        link
-        for link in tree.iter("a")
-        if link.get("href") and next(link.iter(*CARD_BLOCKS), None) is not None
-    ]
+    cards = CARD_LINKS(tree)
     if not cards:
         return 0
     limit = MAX_CARD_SHARE * len(tree.text_content())
