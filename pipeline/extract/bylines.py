@@ -61,7 +61,8 @@ BYLINE_XPATH = tuple(
         'descendant-or-self::*[@itemprop="author"]/descendant::*[@itemprop="name"]',
         'descendant-or-self::*[contains(@class, "byline")]'
         '[contains(concat(" ", normalize-space(@class), " "), " byline ")]',
-        "descendant-or-self::*"
+        # "uthor" first: one test of the class for most elements, not two
+        'descendant-or-self::*[contains(@class, "uthor")]'
         '[contains(@class, "author-name") or contains(@class, "authorName")]',
     )
 )
