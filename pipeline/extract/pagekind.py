@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from lxml.etree import _Element
 
 from pipeline.errors import Dropped
-from pipeline.extract.htmlmd import Block
+from pipeline.extract.htmlmd import Block, blocks_text
 from pipeline.extract.jsonld import LinkedData, node_types
 from pipeline.extract.metadata import Meta
 from pipeline.wordcount import count_words
@@ -184,7 +184,7 @@ def check(
     """
     article_types = node_types(linked.article) if linked.article else set()
     og_type = (meta.first("og:type") or "").lower()
-    words = count_words(" ".join(b.text for b in blocks))
+    words = count_words(blocks_text(blocks))
     _check_stub(meta, linked, article_types, words)
     share = link_share(body)
     links = sum(1 for _ in body.iter("ref")) if body is not None else 0

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from lxml.etree import _Element
 
-from pipeline.extract.htmlmd import Block
+from pipeline.extract.htmlmd import Block, blocks_text
 from pipeline.wordcount import count_words
 
 # fewer words than this (counted as count_words counts them, so that 300 characters
@@ -36,8 +36,13 @@ def flat(body: _Element | None) -> bool:
     return body is None or all(child.tag == "p" and len(child) == 0 for child in body)
 
 
+# Links and lines are counted without count_words' cache: their one-off texts would
+# push out the whole text's count, which the page's later checks ask for again.
+_count_once = count_words.__wrapped__
+
+
 def _link_words(body: _Element) -> int:
-    return sum(count_words("".join(ref.itertext())) for ref in body.iter("ref"))
+    return sum(_count_once("".join(ref.itertext())) for ref in body.iter("ref"))
 
 
 def repeated(blocks: list[Block]) -> bool:
@@ -57,12 +62,12 @@ def why_not(blocks: list[Block], body: _Element | None) -> str | None:
     """Why a result does not look like a story, or None when it does."""
     if body is None or flat(body):
         return "no markup"
-    words = count_words(" ".join(b.text for b in blocks))
+    words = count_words(blocks_text(blocks))
     if words < MIN_WORDS:
         return "too short"
     if _link_words(body) > MAX_LINK_SHARE * words:
         return "mostly links"
-    lines = (count_words(line) for b in blocks for line in b.text.split("\n"))
+    lines = (_count_once(line) for b in blocks for line in b.text.split("\n"))
     nav = sum(n for n in lines if n <= NAV_LINE_WORDS)
     if nav > MAX_NAV_SHARE * words:
         return "navigation-like lines"
