@@ -95,19 +95,16 @@ def summary_line(run: RunStats) -> str:
 def print_summary(
     runs: list[RunStats], title: str | None = None, console: Console | None = None
 ) -> None:
-    """The runs' summary lines, on stdout unless ``console`` says otherwise: under
-    ``title`` and indented when there is one, else one line per source."""
-    if console is None:
-        # imported here: a replay's storing process reaches this only at its end
-        from rich.console import Console
-
-        console = Console()
-    if title:
-        console.print(title, highlight=False)
-    for run in runs:
-        console.print(
-            ("  " if title else "") + summary_line(run),
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
+    """The runs' summary lines, on stdout unless ``console`` (a live display's) says
+    otherwise: under ``title`` and indented when there is one, else one line per
+    source. Printed as they are: a folder or source name with brackets in it is
+    not read as rich markup."""
+    lines = [title] if title else []
+    lines += [("  " if title else "") + summary_line(run) for run in runs]
+    for line in lines:
+        if console is None:
+            # plain lines need no rich, which would cost the end of every replay
+            # its import
+            print(line)
+        else:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)

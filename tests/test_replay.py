@@ -112,6 +112,14 @@ def test_replay_of_saved_pages_with_a_manifest(tmp_path):
     )
 
 
+def test_the_summary_prints_a_folder_name_with_brackets_as_it_is(tmp_path):
+    output = tmp_path / "runs [/] [bold]today"
+    result = replay(str(REPLAY), "--source", "news", "--output", str(output))
+    assert result.exit_code == 0, result.output
+    assert f"replayed 5 file(s) into {output}\n" in result.output
+    assert "  news: 5 pages; 5 new" in result.output
+
+
 def test_second_replay_changes_nothing(tmp_path):
     output = tmp_path / "out"
     assert (
