@@ -111,7 +111,8 @@ def test_only_links_with_an_address_that_hold_a_heading_or_paragraph_are_cards()
     )
     assert drop_link_cards(tree) == 2
     text = tree.text_content()
-    assert "Another story" not in text and "One more story" not in text
+    assert "Another story" not in text
+    assert "One more story" not in text
     for kept in ("No address", "An anchor, not a link", "Inline only", STORY[0]):
         assert kept in text
 
