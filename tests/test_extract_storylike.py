@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from lxml import etree
 
-from pipeline.extract.htmlmd import to_blocks
+from pipeline.extract.htmlmd import blocks_text, to_blocks
 from pipeline.extract.storylike import why_not
+from pipeline.wordcount import count_words, count_words_once
 
 SENTENCE = (
     "The council agreed the harbour budget on Tuesday after a long debate about the "
@@ -72,3 +73,18 @@ def test_a_story_without_spaces_between_words_is_trusted():
 def test_navigation_lines_without_spaces_are_still_navigation():
     nav = "".join(f"<p>ニュース{i}<hi rend='#b'>速報</hi></p>" for i in range(80))
     assert judge(story(2) + nav) == "navigation-like lines"
+
+
+def test_the_story_check_leaves_the_body_count_for_the_checks_after_it():
+    """Its lines and links are counted past the word count's cache, so the body's own
+    count, which the page-kind check and the Article ask for next, is still there."""
+    lines = "".join(
+        f"<p>Line {i} <ref target='/a{i}'>more</ref></p>" for i in range(20)
+    )
+    body = etree.fromstring(f"<body>{story(12)}{lines}</body>")
+    blocks = to_blocks(body, "https://example.org/news/a")
+    count_words.cache_clear()
+    assert why_not(blocks, body) is None
+    before = count_words.cache_info().hits
+    assert count_words(blocks_text(blocks)) == count_words_once(blocks_text(blocks))
+    assert count_words.cache_info().hits == before + 1

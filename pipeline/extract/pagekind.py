@@ -23,7 +23,7 @@ from pipeline.errors import Dropped
 from pipeline.extract.htmlmd import Block, blocks_text
 from pipeline.extract.jsonld import LinkedData, node_types
 from pipeline.extract.metadata import Meta
-from pipeline.wordcount import count_words
+from pipeline.wordcount import count_words, count_words_once
 
 # a listing segment as the last or next-to-last part of the path: /tag/india/, /author/x;
 # a last part that names a document (story.cfm, 009849.html, a long number) is not one
@@ -91,10 +91,12 @@ def link_share(body: _Element | None) -> float:
     """Share of the extracted text that is link text."""
     if body is None:
         return 0.0
-    total = count_words("".join(body.itertext()))
+    total = count_words_once("".join(body.itertext()))
     if not total:
         return 0.0
-    linked = count_words(" ".join("".join(ref.itertext()) for ref in body.iter("ref")))
+    linked = count_words_once(
+        " ".join("".join(ref.itertext()) for ref in body.iter("ref"))
+    )
     return linked / total
 
 
@@ -142,12 +144,10 @@ def profile(blocks: list[Block], anchors: Anchors) -> tuple[int, float, int]:
             if covered >= 0.8 * words:
                 lines += max(1, covered // 8)  # a run of headlines counts as several
                 link_words += covered
-            elif (
-                block.kind in {"p", "quote"}
-                and count_words(text) >= PROSE_BLOCK_WORDS
-                and covered * 2 < words
-            ):
-                prose += count_words(text)
+            elif block.kind in {"p", "quote"} and covered * 2 < words:
+                block_words = count_words_once(text)
+                if block_words >= PROSE_BLOCK_WORDS:
+                    prose += block_words
     return lines, link_words / total if total else 0.0, prose
 
 

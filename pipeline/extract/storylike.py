@@ -21,7 +21,7 @@ from __future__ import annotations
 from lxml.etree import _Element
 
 from pipeline.extract.htmlmd import Block, blocks_text
-from pipeline.wordcount import count_words
+from pipeline.wordcount import count_words, count_words_once
 
 # fewer words than this (counted as count_words counts them, so that 300 characters
 # of Japanese are not taken for a stub): not a story yet
@@ -36,13 +36,8 @@ def flat(body: _Element | None) -> bool:
     return body is None or all(child.tag == "p" and len(child) == 0 for child in body)
 
 
-# Links and lines are counted without count_words' cache: their one-off texts would
-# push out the whole text's count, which the page's later checks ask for again.
-_count_once = count_words.__wrapped__
-
-
 def _link_words(body: _Element) -> int:
-    return sum(_count_once("".join(ref.itertext())) for ref in body.iter("ref"))
+    return sum(count_words_once("".join(ref.itertext())) for ref in body.iter("ref"))
 
 
 def repeated(blocks: list[Block]) -> bool:
@@ -67,7 +62,7 @@ def why_not(blocks: list[Block], body: _Element | None) -> str | None:
         return "too short"
     if _link_words(body) > MAX_LINK_SHARE * words:
         return "mostly links"
-    lines = (_count_once(line) for b in blocks for line in b.text.split("\n"))
+    lines = (count_words_once(line) for b in blocks for line in b.text.split("\n"))
     nav = sum(n for n in lines if n <= NAV_LINE_WORDS)
     if nav > MAX_NAV_SHARE * words:
         return "navigation-like lines"
