@@ -161,7 +161,7 @@ class Worker:
 
 def print_fan_out(counts: FanOut, title: str, console: Console | None = None) -> None:
     console = console or Console(stderr=True)
-    console.print(title, highlight=False)
+    console.print(title, highlight=False, markup=False)
     for source in sorted(set(counts.pages) | set(counts.skipped)):
         line = f"  {source}: {counts.pages[source]} pages queued for broadsheet work"
         if counts.skipped[source]:
