@@ -15,6 +15,8 @@ import os
 import pickle
 import subprocess
 import sys
+from collections import Counter
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from rich.console import Console
 from scrapy import Request, Spider
 from scrapy.utils.request import request_from_dict
 from test_redis import (  # noqa: F401 (fixtures)
@@ -51,7 +54,7 @@ from pipeline.scale.connection import (
     mask_passwords_in,
     redact,
 )
-from pipeline.scale.fanout import Worker
+from pipeline.scale.fanout import FanOut, Worker, print_fan_out
 from pipeline.scale.loader import Loader
 from pipeline.scale.queues import (
     ITEMS,
@@ -446,3 +449,14 @@ def test_a_bad_give_up_setting_is_one_line(server: RedisServer, tmp_path: Path) 
         result.output
         == "Error: BROADSHEET_REDIS_GIVE_UP='soon' is not a number of seconds\n"
     )
+
+
+def test_the_fan_out_summary_prints_its_title_as_it_is():
+    """The title holds the Redis URL and names the user gave: no rich markup in it."""
+    out = StringIO()
+    title = "queued 2 file(s) in redis://[::1]:6379/0 [/] [bold]x"
+    print_fan_out(FanOut(Counter({"news": 2})), title, Console(file=out))
+    assert out.getvalue().splitlines() == [
+        title,
+        "  news: 2 pages queued for broadsheet work",
+    ]
