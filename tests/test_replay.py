@@ -82,6 +82,28 @@ def test_a_replay_on_a_terminal_shows_its_progress_and_a_pipe_none(tmp_path):
     assert "news: 5 pages; 5 new" in piped.stdout
 
 
+def test_a_piped_replay_does_without_rich(tmp_path):
+    """Off a terminal there is no display to draw: rich is never imported."""
+    report = (
+        "import atexit, sys; atexit.register(lambda: print("
+        "'rich imported' if 'rich' in sys.modules else 'no rich', file=sys.stderr))"
+    )
+    command = [sys.executable, "-c", f"{report}\nfrom pipeline.cli import cli; cli()"]
+    command += ["replay", str(REPLAY), "--source", "news", "--output", str(tmp_path)]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")
+    }
+    piped = subprocess.run(
+        command, capture_output=True, text=True, cwd=tmp_path, timeout=120, env=env
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert "news: 5 pages; 5 new" in piped.stdout
+    assert "no rich" in piped.stderr
+    assert "rich imported" not in piped.stderr
+
+
 def test_replay_of_saved_pages_with_a_manifest(tmp_path):
     output = tmp_path / "out"
     result = replay(

@@ -3,6 +3,7 @@ reporting and the progress display."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -74,15 +75,31 @@ def reporting() -> Iterator[None]:
         sys.exit(130)
 
 
+def _may_be_terminal(stream: object) -> bool:
+    """False where rich would find no terminal either (not a tty, and neither
+    ``FORCE_COLOR`` nor ``TTY_COMPATIBLE`` set): rich need not be imported to know."""
+    if "FORCE_COLOR" in os.environ or os.environ.get("TTY_COMPATIBLE"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
 @contextmanager
 def counting(label: str) -> Iterator[Callable[[], None]]:
     """A transient progress display on stderr, over an unknown total, when stderr is
     a terminal; yields the function that advances it.
 
-    The display, and rich with it, starts at the first advance: a replay's extraction
+    Off a terminal there is no display and rich is not imported at all. On one, the
+    display, and rich with it, starts at the first advance: a replay's extraction
     workers are started by then, so the storing process imports rich while they
     extract their first pages instead of before.
     """
+    if not _may_be_terminal(sys.stderr):
+        yield lambda: None
+        return
     bar = task = None
 
     def advance() -> None:
