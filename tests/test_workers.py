@@ -7,6 +7,7 @@ import gc
 import os
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,10 +17,12 @@ from pipeline.errors import Dropped
 from pipeline.extract.article import _identifier, extract
 from pipeline.inputs.workers import (
     _LIBC,
+    Extracted,
     ExtractPool,
     MemoryTrimmer,
     extract_outcome,
     private_bytes,
+    process_outcome,
 )
 from pipeline.items import Page
 from pipeline.normalize.stage import normalize
@@ -118,6 +121,40 @@ def test_the_first_pages_go_to_the_workers_when_map_is_called() -> None:
         # the store) overlaps their extraction; the window is never exceeded
         assert pulled == [0, 1, 2]
         assert [tag for tag, _ in results] == list(range(10))
+
+
+def hangs_or_crashes(page: Page, source, layout):
+    """The pool's job, except that a page ending in /hangs never finishes and one
+    ending in /crashes kills its worker."""
+    if page.url.endswith("/hangs"):
+        time.sleep(600)
+    if page.url.endswith("/crashes"):
+        os._exit(3)
+    return process_outcome(page, source, layout)
+
+
+class FragilePool(ExtractPool):
+    page_job = staticmethod(hangs_or_crashes)
+
+
+def test_only_the_page_that_hangs_or_crashes_its_worker_is_dropped() -> None:
+    ends = ["0", "hangs", "2", "3", "4", "crashes", "6", "7", "8"]
+    pages = [
+        replace(undeclared_page(), url=f"https://example.com/{end}") for end in ends
+    ]
+    # window 16 for one worker: pages travel four to a task, so the page at fault
+    # shares its task with others
+    with FragilePool(workers=1, timeout=1.5) as pool:
+        results = list(pool.map(((n, p, None) for n, p in enumerate(pages)), 16))
+    assert [tag for tag, _ in results] == list(range(len(pages)))
+    dropped = {
+        tag: result.reason for tag, result in results if isinstance(result, Dropped)
+    }
+    assert dropped == {1: "timeout", 5: "worker-crashed"}
+    for tag, result in results:
+        if tag not in dropped:
+            assert isinstance(result, Extracted)
+            assert result.doc.article.url == pages[tag].url
 
 
 MIB = 1024 * 1024
