@@ -23,6 +23,8 @@ from pipeline.inputs.replay import (
 from tests.contract import check_document
 from tests.terminal import run_in_terminal
 
+REPO = Path(__file__).parent.parent
+
 REPLAY = Path(__file__).parent / "fixtures" / "replay"
 # Hand-checked against the publishers' pages (and the corpus ground truth they come from).
 EXPECTED = {
@@ -102,6 +104,31 @@ def test_a_piped_replay_does_without_rich(tmp_path):
     assert "news: 5 pages; 5 new" in piped.stdout
     assert "no rich" in piped.stderr
     assert "rich imported" not in piped.stderr
+
+
+def test_numpy_runs_one_blas_thread_unless_the_user_says_otherwise():
+    """OpenBLAS would start a spinning thread per core at launch."""
+    threads = (
+        "import pipeline, numpy; print([line.split()[1] for line in "
+        "open('/proc/self/status') if line.startswith('Threads:')][0])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+
+    def count(env: dict[str, str]) -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", threads],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env=env,
+            timeout=60,
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    assert count(env) == "1"
+    if len(os.sched_getaffinity(0)) > 1:
+        assert count(env | {"OPENBLAS_NUM_THREADS": "2"}) == "2"
 
 
 def test_replay_of_saved_pages_with_a_manifest(tmp_path):
