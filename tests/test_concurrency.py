@@ -217,3 +217,37 @@ def test_a_lock_left_by_a_killed_run_blocks_nothing(
     assert done.returncode == 0, done.stderr
     assert "in use" not in done.stderr
     assert_sound(output)
+
+
+# Takes the lock, forks a child that goes on working (as an extraction worker does in
+# the middle of a page when the storing process is killed) and waits to be killed.
+HOLD_AND_FORK = """
+import os, sys, time
+from pipeline.store.lock import output_lock
+with output_lock(sys.argv[1]):
+    child = os.fork()
+    if child == 0:
+        time.sleep(60)
+        os._exit(0)
+    print(child, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_killed_runs_forked_workers_do_not_keep_its_lock(tmp_path: Path) -> None:
+    from pipeline.store.lock import output_lock
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_AND_FORK, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    child = int(holder.stdout.readline())
+    try:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait(timeout=30)
+        os.kill(child, 0)  # the child still runs
+        with output_lock(tmp_path):  # and the lock is free at once
+            pass
+    finally:
+        os.kill(child, signal.SIGKILL)
