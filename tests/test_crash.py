@@ -96,14 +96,15 @@ def _variant(body: bytes, url: str, tag: str, alter: str) -> bytes:
     return lxml_html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
 
 
-def build_pages(folder: Path) -> list[str]:
-    """Eight variants of each saved page, with a manifest and fixed fetch times.
+def build_pages(folder: Path, stories: int = 5) -> list[str]:
+    """``stories + 3`` variants of each saved page, with a manifest and fixed fetch
+    times.
 
-    Copies 0-4 are distinct stories (every third word marked differently: new),
-    copy 5 repeats copy 0's text under another URL (duplicate), copy 6 is copy 1 with
-    a few words changed (near-duplicate, or new when the index does not see it) and
-    copy 7 is copy 2's URL again with a few words changed (updated). Returns the URLs
-    in replay order.
+    Copies 0 to ``stories - 1`` are distinct stories (every third word marked
+    differently: new), the next repeats copy 0's text under another URL (duplicate),
+    the next is copy 1 with a few words changed (near-duplicate, or new when the index
+    does not see it) and the last is copy 2's URL again with a few words changed
+    (updated). Returns the URLs in replay order.
     """
     folder.mkdir(parents=True, exist_ok=True)
     rows = (REPLAY / "urls.tsv").read_text(encoding="utf-8").splitlines()
@@ -113,14 +114,14 @@ def build_pages(folder: Path) -> list[str]:
     for n, (name, url) in enumerate(sorted(manifest.items())):
         body = gzip.decompress((REPLAY / name).read_bytes())
         base = url.split("?")[0].rstrip("/")
-        variants = [(f"{base}-v{i}", f"q{i}", "") for i in range(5)]
+        variants = [(f"{base}-v{i}", f"q{i}", "") for i in range(stories)]
         variants += [
             (f"{base}-copy", "q0", ""),
             (f"{base}-near", "q1", "z"),
             (f"{base}-v2", "q2", "y"),
         ]
         for i, (page_url, tag, alter) in enumerate(variants):
-            file = folder / f"p{n}{i}.html"
+            file = folder / f"p{n}{i:02}.html"
             file.write_bytes(_variant(body, page_url, tag, alter))
             stamp += 3600
             os.utime(file, (stamp, stamp))
@@ -228,16 +229,34 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module")
-def reference(pages: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One uninterrupted run over the pages."""
-    output = tmp_path_factory.mktemp("reference")
+def uninterrupted(pages: Path, output: Path) -> Path:
     done = subprocess.run(
         replay_command(pages, output), capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     return output
+
+
+@pytest.fixture(scope="module")
+def reference(pages: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One uninterrupted run over the pages."""
+    return uninterrupted(pages, tmp_path_factory.mktemp("reference"))
+
+
+@pytest.fixture(scope="module")
+def more_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Twice the pages: enough rows for every kill to land while some are left to
+    store, though the store's rows arrive a commit, and the workers' results a task,
+    at a time."""
+    folder = tmp_path_factory.mktemp("more-pages")
+    build_pages(folder, stories=13)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def more_reference(more_pages: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return uninterrupted(more_pages, tmp_path_factory.mktemp("more-reference"))
 
 
 def test_the_pages_exercise_every_kind_of_write(reference: Path) -> None:
@@ -265,8 +284,9 @@ def _wait_for(process: subprocess.Popen, output: Path, target: int) -> None:
 
 
 def test_kill_9_at_many_moments_then_rerun_equals_an_uninterrupted_run(
-    pages: Path, reference: Path, tmp_path: Path
+    more_pages: Path, more_reference: Path, tmp_path: Path
 ) -> None:
+    pages, reference = more_pages, more_reference
     rng = random.Random(SEED)
     total = progress(reference)
     targets = sorted(rng.sample(range(2, total * 3 // 4), RUNNING_KILLS))
