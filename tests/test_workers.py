@@ -142,7 +142,8 @@ def test_only_the_page_that_hangs_or_crashes_its_worker_is_dropped() -> None:
     pages = [
         replace(undeclared_page(), url=f"https://example.com/{end}") for end in ends
     ]
-    # one worker: the pages after the one at fault wait for the worker it replaces
+    # window 16 for one worker: pages travel four to a task, so the page at fault
+    # shares its task with others
     with FragilePool(workers=1, timeout=1.5) as pool:
         results = list(pool.map(((n, p, None) for n, p in enumerate(pages)), 16))
     assert [tag for tag, _ in results] == list(range(len(pages)))

@@ -9,7 +9,10 @@ past ``timeout`` seconds is dropped with the reason ``worker-crashed`` or
 ``timeout`` and the pool replaces the worker. :meth:`ExtractPool.map` returns results
 in the order the pages went in, whatever order they finish in, so that what is stored
 (and which copy of a story counts as the original) does not depend on timing.
-With ``workers=0`` extraction runs in the calling process.
+With ``workers=0`` extraction runs in the calling process. :meth:`ExtractPool.map`
+sends pages to the workers a few at a time (one task, one message each way, for
+up to :data:`PAGES_PER_TASK` pages) and runs the pages of a task that timed out or
+crashed again one by one, so that only the page at fault is dropped.
 
 Workers detect the language of a page that declares none themselves: the language
 model is mapped from its unpacked copy in the cache (``pipeline.extract.language``),
@@ -45,6 +48,14 @@ from pipeline.store.dedup import Fingerprint, fingerprint
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 60.0
+
+# Pages sent to a worker in one task by ExtractPool.map, at most. Each task costs
+# both processes about 1.5 ms (the futures, pebble's threads, a message each way,
+# the memory trimmer's check) whatever its size; four pages a task take three
+# quarters of that off a typical page. Fewer when the window is narrow, so that every
+# worker still has about four tasks to go on with.
+PAGES_PER_TASK = 4
+TASKS_PER_WORKER = 4
 
 
 # A worker hands freed memory back to the system (glibc's malloc_trim) once its own
@@ -151,9 +162,7 @@ def process_outcome(
     return _guarded(step)
 
 
-def _in_worker(
-    job: Callable[..., tuple[str, object, object]], *args: object
-) -> tuple[str, object, object]:
+def _in_worker(job: Callable[..., T], *args: object) -> T:
     """``job`` as a worker runs it: once the worker has grown by
     ``TRIM_AFTER_GROWTH_BYTES`` (after a large page, typically), the memory malloc
     freed is handed back to the system."""
@@ -167,19 +176,19 @@ def _extract_in_worker(page: Page, source: Source | None) -> tuple[str, object, 
     return _in_worker(extract_outcome, page, source)
 
 
-def _process_in_worker(
-    job: Callable[..., tuple[str, object, object]],
-    page: Page,
-    source: Source | None,
-    layout: Layout,
-) -> tuple[str, object, object]:
-    return _in_worker(job, page, source, layout)
-
-
 def _normalize_in_worker(
     article: Article, layout: Layout
 ) -> tuple[str, object, object]:
     return _in_worker(_guarded, lambda: _normalized(article, layout))
+
+
+def _each_in_worker(
+    job: Callable[..., tuple[str, object, object]],
+    pages: list[tuple[Page, Source | None]],
+    layout: Layout,
+) -> list[tuple[str, object, object]]:
+    """``job(page, source, layout)`` for each of ``pages``, in order, as one task."""
+    return _in_worker(lambda: [job(page, source, layout) for page, source in pages])
 
 
 @dataclass(frozen=True)
@@ -192,12 +201,13 @@ class Extracted:
 
 Result = Article | Dropped
 Ready = Extracted | Dropped
+Task = list[tuple[T, Page, Source | None]]  # pages sent to a worker together, tagged
 
 
 class ExtractPool:
     """Extraction, and the normalize stage after it, in worker processes."""
 
-    # what submit_page runs in a worker: pure, picklable by reference
+    # what map() runs for each page, in a worker: pure, picklable by reference
     page_job: Callable[..., tuple[str, object, object]] = staticmethod(process_outcome)
 
     def __init__(
@@ -229,28 +239,23 @@ class ExtractPool:
         """Normalize an extracted article; :meth:`ready` reads the future."""
         return self._schedule(_normalize_in_worker, article, self.layout)
 
-    def submit_page(self, page: Page, source: Source | None) -> Future:
-        """Extract and normalize ``page``; :meth:`ready` reads the future."""
-        return self._schedule(
-            _process_in_worker, self.page_job, page, source, self.layout
-        )
-
     @staticmethod
-    def _outcome(future: Future) -> tuple[str, object, object]:
-        try:
-            return future.result()
-        except TimeoutError:
+    def _failed(error: Exception) -> tuple[str, object, object]:
+        if isinstance(error, TimeoutError):
             return (
                 "dropped",
                 "timeout",
                 "extraction took too long; the worker was replaced",
             )
-        except ProcessExpired as error:
-            return (
-                "dropped",
-                "worker-crashed",
-                f"worker exited with code {error.exitcode}",
-            )
+        exitcode = getattr(error, "exitcode", None)
+        return "dropped", "worker-crashed", f"worker exited with code {exitcode}"
+
+    @classmethod
+    def _outcome(cls, future: Future) -> tuple[str, object, object]:
+        try:
+            return future.result()
+        except (TimeoutError, ProcessExpired) as error:
+            return cls._failed(error)
 
     def result(self, future: Future, source: Source | None) -> Result:
         """The Article (its language detected here when needed) or the Dropped."""
@@ -262,7 +267,12 @@ class ExtractPool:
     def ready(self, future: Future, source: Source | None) -> Ready:
         """The normalized article (its language detected and its markdown finished
         here when the worker could not) or the Dropped."""
-        kind, value, detail = self._outcome(future)
+        return self._ready(self._outcome(future), source)
+
+    def _ready(
+        self, outcome: tuple[str, object, object], source: Source | None
+    ) -> Ready:
+        kind, value, detail = outcome
         if kind != "article":
             return Dropped(str(value), str(detail))
         if isinstance(value, Article):
@@ -274,37 +284,65 @@ class ExtractPool:
     ) -> Iterator[tuple[T, Ready]]:
         """Extract and normalize every page, yielding ``(tag, result)`` in input order.
 
-        The first ``window`` pages go to the workers at once, when ``map`` is called,
-        so that they are extracted while the caller gets ready to take the results
-        (imports and opens the store, say). At most ``window`` pages are in flight, so
-        memory stays bounded however many pages come in. The default, 16 a worker, is
-        wide enough that a slow page at the head of the line (the slowest corpus pages
-        take 20 times the median) or a pause of the storing process does not leave the
-        other workers idle: it kept both cores 2-3% busier than 4 a worker, for about
-        11 MiB more at the peak of a 10,000-page replay.
+        The first pages (all but one task's worth of the ``window``) go to the workers
+        at once, when ``map`` is called, so that they are extracted while the caller
+        gets ready to take the results (imports and opens the store, say). At most
+        ``window`` pages are in flight, so memory stays bounded however many pages
+        come in. The default, 16 a worker, is wide enough that a slow page at the head
+        of the line (the slowest corpus pages take 20 times the median) or a pause of
+        the storing process does not leave the other workers idle: it kept both cores
+        2-3% busier than 4 a worker, for about 11 MiB more at the peak of a
+        10,000-page replay.
+
+        Pages travel in tasks of up to :data:`PAGES_PER_TASK`. A task that runs past
+        the timeout or crashes its worker is run again a page a task, so that only
+        the page at fault is dropped: a page that hangs costs twice the timeout.
         """
         window = window or max(4, 16 * self.workers)
-        items = iter(items)
-        pending: deque[tuple[T, Future, Source | None]] = deque(
-            (tag, self.submit_page(page, source), source)
-            for tag, page, source in islice(items, window - 1)
+        size = max(
+            1, min(PAGES_PER_TASK, window // (TASKS_PER_WORKER * self.workers or 1))
         )
-        return self._in_order(items, pending, window)
+        tasks = _chunks(iter(items), size)
+        pending: deque[tuple[Task[T], Future]] = deque(
+            (task, self._submit_task(task))
+            for task in islice(tasks, max(0, window - size) // size)
+        )
+        return self._in_order(tasks, pending)
+
+    def _submit_task(self, task: Task[T]) -> Future:
+        pages = [(page, source) for _, page, source in task]
+        return self._schedule(_each_in_worker, self.page_job, pages, self.layout)
+
+    def _outcomes(
+        self, task: Task[T], future: Future
+    ) -> list[tuple[str, object, object]]:
+        """The task's outcomes; its pages run again one a task if it failed."""
+        try:
+            return future.result()
+        except (TimeoutError, ProcessExpired) as error:
+            if len(task) == 1:
+                return [self._failed(error)]
+        alone = [([item], self._submit_task([item])) for item in task]
+        return [self._outcomes(*again)[0] for again in alone]
 
     def _in_order(
         self,
-        items: Iterator[tuple[T, Page, Source | None]],
-        pending: deque[tuple[T, Future, Source | None]],
-        window: int,
+        tasks: Iterator[Task[T]],
+        pending: deque[tuple[Task[T], Future]],
     ) -> Iterator[tuple[T, Ready]]:
-        for tag, page, source in items:
-            pending.append((tag, self.submit_page(page, source), source))
-            if len(pending) >= window:
-                done_tag, future, done_source = pending.popleft()
-                yield done_tag, self.ready(future, done_source)
+        for task in tasks:
+            pending.append((task, self._submit_task(task)))
+            yield from self._ready_in_order(*pending.popleft())
         while pending:
-            done_tag, future, done_source = pending.popleft()
-            yield done_tag, self.ready(future, done_source)
+            yield from self._ready_in_order(*pending.popleft())
+
+    def _ready_in_order(
+        self, task: Task[T], future: Future
+    ) -> Iterator[tuple[T, Ready]]:
+        for (tag, _, source), outcome in zip(
+            task, self._outcomes(task, future), strict=True
+        ):
+            yield tag, self._ready(outcome, source)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -326,3 +364,9 @@ class ExtractPool:
             self.close()
         else:
             self.terminate()
+
+
+def _chunks(items: Iterator[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last one shorter)."""
+    while chunk := list(islice(items, size)):
+        yield chunk
