@@ -11,6 +11,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import psutil
 import pytest
 
 from pipeline.errors import Dropped
@@ -155,6 +156,43 @@ def test_only_the_page_that_hangs_or_crashes_its_worker_is_dropped() -> None:
         if tag not in dropped:
             assert isinstance(result, Extracted)
             assert result.doc.article.url == pages[tag].url
+
+
+# Starts a pool whose one worker hangs on its page, says so, and waits to be killed.
+HANGING_POOL = """
+import sys, time
+from dataclasses import replace
+from tests.test_workers import FragilePool, undeclared_page
+pool = FragilePool(workers=1, timeout=600)
+page = replace(undeclared_page(), url="https://example.com/hangs")
+results = pool.map([(0, page, None)])
+time.sleep(1)
+print("hanging", flush=True)
+time.sleep(600)
+"""
+
+
+def test_workers_die_with_the_process_that_started_them() -> None:
+    """Killed with -9, the storing process leaves no worker behind, not even one on
+    a page that hangs: the time limit was the dead process's to keep."""
+    root = Path(__file__).resolve().parents[1]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HANGING_POOL],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "hanging"
+        workers = psutil.Process(holder.pid).children()
+        assert workers
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    for worker in alive:
+        worker.kill()
+    assert alive == []
 
 
 MIB = 1024 * 1024

@@ -29,6 +29,7 @@ import ctypes
 import ctypes.util
 import gc
 import os
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, TimeoutError
@@ -104,6 +105,24 @@ class MemoryTrimmer:
 
 
 _trim = MemoryTrimmer()
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a worker, as it starts: killed when the process that started it dies.
+
+    A worker whose storing process was killed (``kill -9``) would otherwise finish the
+    task it holds before it noticed, and a page that hangs would keep it running for
+    good, since the time limit is kept by the process that died. Linux only (prctl);
+    elsewhere workers notice when they next read from the pool.
+    """
+    if _LIBC is None or not hasattr(_LIBC, "prctl"):
+        return
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
 
 
 def default_workers() -> int:
@@ -222,7 +241,11 @@ class ExtractPool:
         self._pool = None
         if self.workers > 0:
             warm_up()
-            self._pool = ProcessPool(max_workers=self.workers)
+            self._pool = ProcessPool(
+                max_workers=self.workers,
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
+            )
 
     def _schedule(self, job: Callable[..., T], *args: object) -> Future:
         if self._pool is None:
