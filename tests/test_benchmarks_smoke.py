@@ -50,6 +50,10 @@ def test_replay_speed(capsys):
     )
     assert "| smaller half | 6 | **" in out
     assert "| smaller half | 3 | **" in out
+    # memory is sampled in a run of its own per sample, not in the timed ones
+    memory = r"peak memory of the process tree: RSS [1-9]\d* MiB, PSS [1-9]\d* MiB"
+    assert len(re.findall(memory, out)) == 2, out
+    assert re.search(r"\| [1-9]\d* MiB \|\n\| smaller half \| 3 \|", out), out
     assert "lowest median ratio: " in out
 
 

@@ -16,7 +16,9 @@ a long run of ``--pages`` pages and a short one of ``--short`` pages (where star
 weighs more). Each of ``--rounds`` rounds runs both sides on every sample, the bare
 loop first in odd rounds and the replay first in even ones; prints pages/s of both and
 their ratio for each, then a table of the median ratio per sample (the goal is >= 1.6
-on 2 cores, on each).
+on 2 cores, on each). The timed runs are not watched; after the rounds, one more
+replay of each sample, untimed, has its process tree's peak memory sampled (reading
+every process's memory map takes CPU from the cores the replay needs).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Sample:
     pages: int
     replays: list[Run] = field(default_factory=list)
     bares: list[Run] = field(default_factory=list)
+    memory: Run | None = None  # a replay of its own, its memory sampled
 
     @property
     def ratios(self) -> list[float]:
@@ -65,7 +68,7 @@ class Sample:
 def bare_trafilatura(folder: Path) -> Run:
     """``trafilatura.extract`` over every page of ``folder``, in a process of its own."""
     command = [sys.executable, "-m", "tests.benchmarks.bare_loop", str(folder)]
-    run = timed(command, cwd=REPO)
+    run = timed(command, cwd=REPO, every=None)
     if run.returncode != 0:
         raise SystemExit(f"the bare trafilatura loop failed:\n{run.stderr}")
     return run
@@ -81,11 +84,17 @@ def outcomes(database: Path) -> dict[str, int]:
     return {"articles": articles, "near-duplicates": near, "urls": urls}
 
 
-def replay(folder: Path, output: Path, workers: int | None) -> Run:
+def replay(
+    folder: Path, output: Path, workers: int | None, every: float | None = None
+) -> Run:
+    """``broadsheet replay`` of ``folder``; its memory sampled every ``every``
+    seconds, or, by default, not at all: a timed replay keeps both cores busy, and the
+    sampler's reads would slow it while the single-process bare loop has a core to
+    spare for them."""
     args = ["replay", str(folder), "--source", "bench", "--output", str(output)]
     if workers is not None:
         args += ["--workers", str(workers)]
-    run = broadsheet(*args)
+    run = broadsheet(*args, every=every)
     if run.returncode != 0:
         raise SystemExit(f"broadsheet replay failed:\n{run.stderr}")
     return run
@@ -143,8 +152,7 @@ def run_round(sample: Sample, number: int, temp: Path, workers: int | None) -> N
     first = "bare first" if number % 2 else "replay first"
     print(f"round {number} ({first}); {sample.label}, {pages} pages; stored: {stored}")
     print(
-        f"  broadsheet replay: {run.seconds:.1f} s, {pages / run.seconds:.1f} pages/s, "
-        f"peak memory of the process tree: RSS {mib(run.peak_rss)}, PSS {mib(run.peak_pss)}"
+        f"  broadsheet replay: {run.seconds:.1f} s, {pages / run.seconds:.1f} pages/s"
     )
     print(
         f"  bare trafilatura.extract, 1 process: {bare.seconds:.1f} s, "
@@ -159,12 +167,24 @@ def run_round(sample: Sample, number: int, temp: Path, workers: int | None) -> N
     )
 
 
+def measure_memory(sample: Sample, temp: Path, workers: int | None) -> None:
+    """One more replay of ``sample``, untimed, its process tree's memory sampled
+    four times a second."""
+    output = temp / "output-memory"
+    run = sample.memory = replay(sample.folder, output, workers, every=0.25)
+    shutil.rmtree(output)
+    print(
+        f"memory run; {sample.label}, {sample.pages} pages: peak memory of the "
+        f"process tree: RSS {mib(run.peak_rss)}, PSS {mib(run.peak_pss)}"
+    )
+
+
 def summary(samples: list[Sample]) -> None:
     print(
         "| sample | pages | median ratio replay / bare | rounds | replay pages/s "
-        "| bare pages/s | CPU per page, replay / bare |"
+        "| bare pages/s | CPU per page, replay / bare | replay peak PSS |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for s in samples:
         ratios, n = s.ratios, s.pages
         rounds = ", ".join(f"{r:.2f}x" for r in ratios)
@@ -176,7 +196,8 @@ def summary(samples: list[Sample]) -> None:
         print(
             f"| {s.label} | {n} | **{statistics.median(ratios):.2f}x** | {rounds} | "
             f"{min(rates[0]):.1f}-{max(rates[0]):.1f} | {min(rates[1]):.1f}-{max(rates[1]):.1f} "
-            f"| {cpu[0]:.0f} / {cpu[1]:.0f} ms |"
+            f"| {cpu[0]:.0f} / {cpu[1]:.0f} ms "
+            f"| {mib(s.memory.peak_pss) if s.memory else '-'} |"
         )
     worst = min(statistics.median(s.ratios) for s in samples)
     print(f"lowest median ratio: {worst:.2f}x (goal >= {GOAL}x on 2 cores, on each)")
@@ -203,6 +224,8 @@ def main(argv: list[str] | None = None) -> None:
         for number in range(1, args.rounds + 1):
             for sample in samples:
                 run_round(sample, number, temp, args.workers)
+        for sample in samples:
+            measure_memory(sample, temp, args.workers)
     summary(samples)
 
 
