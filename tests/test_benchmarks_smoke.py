@@ -78,6 +78,8 @@ def test_crawl_speed(capsys):
     assert "stored by the crawl: {'articles': 3," in out
     assert "ratio crawl / replay:" in out
     assert "peaks during the crawl: memory of the process tree PSS " in out
+    # both sides watched alike: the replay's memory is sampled too
+    assert re.search(r"broadsheet replay: .* peak PSS [1-9]\d* MiB", out), out
 
 
 @pytest.mark.slow

@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> None:
             crawled = crawl(site, temp / "crawled", args.workers)
             requests = dict(site.requests)
         crawl_stored = outcomes(temp / "crawled" / "broadsheet.db")
-        replayed = replay(folder, temp / "replayed", args.workers)
+        # watched as the crawl is, so that both pay the memory sampler alike
+        replayed = replay(folder, temp / "replayed", args.workers, every=0.25)
         replay_stored = outcomes(temp / "replayed" / "broadsheet.db")
     crawl_rate = args.pages / crawled.seconds
     replay_rate = args.pages / replayed.seconds
