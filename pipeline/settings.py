@@ -55,6 +55,8 @@ DOWNLOADER_MIDDLEWARES = {
     "pipeline.crawl.middlewares.Incremental": 60,  # before robots.txt (100): a skip fetches nothing
     "pipeline.crawl.middlewares.ConditionalListings": 70,
     "pipeline.crawl.record.WarcRecorder": 950,  # next to the wire: raw bytes, every response
+    # just before HttpCompressionMiddleware (590) on a response's way in
+    "pipeline.crawl.middlewares.PlainWhileCompressed": 595,
 }
 
 # HTTP(S) downloads whose timeout is capped by the time left in the source's budget

@@ -13,6 +13,8 @@
   a reason that may pass).
 * :class:`PoliteRetry` is Scrapy's RetryMiddleware that waits before retrying: the
   server's Retry-After when it gives one, else an exponential backoff.
+* :class:`PlainWhileCompressed` hands a compressed response to Scrapy's
+  HttpCompressionMiddleware as plain bytes, so that no charset is guessed from them.
 * :class:`QuietLogs` keeps Scrapy's log to one line per failure.
 
 "Stored" means stored before this run started: the middlewares remember where the
@@ -34,8 +36,8 @@ from typing import Any
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
@@ -311,6 +313,40 @@ def retry_after(value: bytes | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class PlainWhileCompressed:
+    """A compressed text response reaches HttpCompressionMiddleware as a plain Response.
+
+    HttpCompressionMiddleware builds the decompressed response with
+    ``response.replace``, which reads every attribute of the compressed one, its
+    ``encoding`` included. For a page whose Content-Type names no charset that
+    encoding is guessed from the compressed bytes: they declare none and decode as
+    neither ASCII nor UTF-8, so charset_normalizer runs over them, for an answer that
+    is thrown away (the decompressed response finds its own). In a crawl of gzipped
+    pages served as ``text/html`` that was a quarter of the crawling process's CPU. A
+    plain Response has no encoding to read; HttpCompressionMiddleware gives the
+    decompressed body the response class it gave it before, from its headers and
+    bytes. Placed just before it on the way in (a higher number: responses pass the
+    middlewares from the downloader's end).
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PlainWhileCompressed:
+        if not crawler.settings.getbool("COMPRESSION_ENABLED"):
+            raise NotConfigured  # nothing would make a text response of it again
+        return cls()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if (
+            request.method == "HEAD"  # left compressed by HttpCompressionMiddleware
+            or not isinstance(response, TextResponse)
+            or not response.headers.getlist("Content-Encoding")
+        ):
+            return response
+        return Response(
+            **{name: getattr(response, name) for name in Response.attributes}
+        )
 
 
 class OneLine(logging.Filter):
