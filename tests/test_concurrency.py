@@ -237,12 +237,17 @@ with output_lock(sys.argv[1]):
 def test_a_killed_runs_forked_workers_do_not_keep_its_lock(tmp_path: Path) -> None:
     from pipeline.store.lock import output_lock
 
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_AND_FORK, str(tmp_path)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    child = int(holder.stdout.readline())
+    errors = tmp_path / "stderr"
+    with errors.open("w") as stderr:
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_AND_FORK, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    line = holder.stdout.readline()
+    assert line, f"the lock holder did not start: {errors.read_text()}"
+    child = int(line)
     try:
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait(timeout=30)

@@ -172,18 +172,22 @@ time.sleep(600)
 """
 
 
-def test_workers_die_with_the_process_that_started_them() -> None:
+def test_workers_die_with_the_process_that_started_them(tmp_path: Path) -> None:
     """Killed with -9, the storing process leaves no worker behind, not even one on
     a page that hangs: the time limit was the dead process's to keep."""
     root = Path(__file__).resolve().parents[1]
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HANGING_POOL],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    errors = tmp_path / "stderr"
+    with errors.open("w") as stderr:
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HANGING_POOL],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     try:
-        assert holder.stdout.readline().strip() == "hanging"
+        line = holder.stdout.readline().strip()
+        assert line == "hanging", f"the pool did not start: {errors.read_text()}"
         workers = psutil.Process(holder.pid).children()
         assert workers
     finally:
