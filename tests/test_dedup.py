@@ -183,3 +183,16 @@ def test_content_hash_and_shingles_agree_with_their_normalised_forms():
     normalised = normalise_text(text)
     assert hash_normalised(normalised) == content_hash(text)
     assert shingles_normalised(normalised) == shingles(text)
+
+
+def test_shingles_are_every_run_of_four_words():
+    assert shingles_normalised("a b c d e b c d e") == {
+        "a b c d",
+        "b c d e",
+        "c d e b",
+        "d e b c",
+        "e b c d",
+    }
+    assert shingles_normalised("a b c") == {"a b c"}  # shorter: the whole text
+    assert shingles_normalised("") == set()
+    assert shingles_normalised("a b c", size=2) == {"a b", "b c"}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 from lxml import etree
 
 from pipeline.extract.htmlmd import blocks_text, to_blocks
-from pipeline.extract.storylike import why_not
+from pipeline.extract.storylike import navigation_words, why_not
 from pipeline.wordcount import count_words, count_words_once
 
 SENTENCE = (
@@ -88,3 +90,37 @@ def test_the_story_check_leaves_the_body_count_for_the_checks_after_it():
     before = count_words.cache_info().hits
     assert count_words(blocks_text(blocks)) == count_words_once(blocks_text(blocks))
     assert count_words.cache_info().hits == before + 1
+
+
+def test_navigation_words_are_the_words_of_lines_of_six_words_or_fewer():
+    text = "Home\nWorld news today\none two three four five six seven\n東京の天気は晴れ"
+    # 1 + 3 words; seven words are no navigation line; 8 Japanese characters count 4
+    assert navigation_words(text) == 1 + 3 + 4
+    assert navigation_words("a-b c.d e_f g") == 6  # \w runs: a b c d e_f g
+    assert navigation_words(" ".join(["—"] * 9) + " one") == 1
+    assert navigation_words("x" * 100_000) == 1  # a long line is read once
+
+
+def test_navigation_words_agree_with_counting_every_line():
+    pieces = [
+        "a",
+        "word",
+        "dé",
+        " ",
+        "  ",
+        "-",
+        "—",
+        "\n",
+        "日本",
+        "ไทย",
+        "'",
+        ".",
+        "_",
+    ]
+    generator = random.Random(7)
+    for _ in range(3000):
+        text = "".join(
+            generator.choice(pieces) for _ in range(generator.randint(0, 50))
+        )
+        counts = [count_words_once(line) for line in text.split("\n")]
+        assert navigation_words(text) == sum(n for n in counts if n <= 6), repr(text)

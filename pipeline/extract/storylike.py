@@ -22,10 +22,12 @@ Comparing the result with the page's mass of paragraph text was tried and lowere
 
 from __future__ import annotations
 
+import re
+
 from lxml.etree import _Element
 
 from pipeline.extract.htmlmd import Block, blocks_text
-from pipeline.wordcount import count_words, count_words_once
+from pipeline.wordcount import UNSPACED, count_words, count_words_once
 
 # fewer words than this (counted as count_words counts them, so that 300 characters
 # of Japanese are not taken for a stub): not a story yet
@@ -33,6 +35,9 @@ MIN_WORDS = 150
 MAX_LINK_SHARE = 0.5
 NAV_LINE_WORDS, MAX_NAV_SHARE = 6, 0.5
 REPEAT_WORDS = 8  # a repeated paragraph this long is a layout repeated
+# A line with more words than a navigation line has, told from its start without
+# counting all its words (anchored: one attempt, however long the line).
+MORE_THAN_NAV = re.compile(rf"\W*(?:\w+\W+){{{NAV_LINE_WORDS}}}\w")
 
 
 def flat(body: _Element | None) -> bool:
@@ -42,6 +47,19 @@ def flat(body: _Element | None) -> bool:
 
 def _link_words(body: _Element) -> int:
     return sum(count_words_once("".join(ref.itertext())) for ref in body.iter("ref"))
+
+
+def navigation_words(text: str) -> int:
+    """The words of the lines of ``text`` that have at most NAV_LINE_WORDS words."""
+    spaced = not UNSPACED.search(text)  # then a line's words are its \w runs
+    total = 0
+    for line in text.split("\n"):
+        if spaced and MORE_THAN_NAV.match(line):
+            continue
+        words = count_words_once(line)
+        if words <= NAV_LINE_WORDS:
+            total += words
+    return total
 
 
 def repeated(blocks: list[Block]) -> bool:
@@ -66,8 +84,7 @@ def why_not(blocks: list[Block], body: _Element | None) -> str | None:
         return "too short"
     if _link_words(body) > MAX_LINK_SHARE * words:
         return "mostly links"
-    lines = (count_words_once(line) for b in blocks for line in b.text.split("\n"))
-    nav = sum(n for n in lines if n <= NAV_LINE_WORDS)
+    nav = sum(navigation_words(b.text) for b in blocks)
     if nav > MAX_NAV_SHARE * words:
         return "navigation-like lines"
     if repeated(blocks):

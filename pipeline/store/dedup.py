@@ -68,7 +68,9 @@ def shingles_normalised(normalised: str, size: int = SHINGLE_WORDS) -> set[str]:
     words = normalised.split()
     if len(words) < size:
         return {" ".join(words)} if words else set()
-    return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
+    # words[i : i + size] for every i: each word zipped with its followers (the
+    # shorter lists end the runs where the text ends)
+    return set(map(" ".join, zip(*(words[i:] for i in range(size)), strict=False)))
 
 
 @dataclass(frozen=True)
