@@ -221,15 +221,15 @@ def test_a_lock_left_by_a_killed_run_blocks_nothing(
 
 # Takes the lock, forks a child that goes on working (as an extraction worker does in
 # the middle of a page when the storing process is killed) and waits to be killed.
+# The child says its pid: os.fork() returns in it only after the at-fork handlers ran.
 HOLD_AND_FORK = """
 import os, sys, time
 from pipeline.store.lock import output_lock
 with output_lock(sys.argv[1]):
-    child = os.fork()
-    if child == 0:
+    if os.fork() == 0:
+        print(os.getpid(), flush=True)
         time.sleep(60)
         os._exit(0)
-    print(child, flush=True)
     time.sleep(60)
 """
 
@@ -245,14 +245,18 @@ def test_a_killed_runs_forked_workers_do_not_keep_its_lock(tmp_path: Path) -> No
             stderr=stderr,
             text=True,
         )
-    line = holder.stdout.readline()
-    assert line, f"the lock holder did not start: {errors.read_text()}"
-    child = int(line)
+    child = None
     try:
-        os.kill(holder.pid, signal.SIGKILL)
+        line = holder.stdout.readline()
+        assert line, f"the lock holder did not start: {errors.read_text()}"
+        child = int(line)
+        holder.kill()  # SIGKILL
         holder.wait(timeout=30)
         os.kill(child, 0)  # the child still runs
         with output_lock(tmp_path):  # and the lock is free at once
             pass
     finally:
-        os.kill(child, signal.SIGKILL)
+        holder.kill()
+        holder.wait(timeout=30)
+        if child is not None:
+            os.kill(child, signal.SIGKILL)
