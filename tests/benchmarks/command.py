@@ -22,6 +22,7 @@ from pathlib import Path
 import psutil
 
 CLI = "from pipeline.cli import cli; cli()"
+SAMPLE_EVERY = 0.25  # seconds between two samples of a command's memory
 REPO = Path(__file__).resolve().parents[2]
 COMPILED = ("pipeline", "spiders", "tests")
 _compiled = False
@@ -64,7 +65,10 @@ def tree_memory(process: psutil.Process) -> tuple[int, int]:
 
 
 def broadsheet(
-    *args: str, cwd: Path | None = None, every: float | None = 0.25, hook: str = ""
+    *args: str,
+    cwd: Path | None = None,
+    every: float | None = SAMPLE_EVERY,
+    hook: str = "",
 ) -> Run:
     """``broadsheet ARGS`` in a subprocess (see :func:`timed`), running the Python
     code ``hook`` first, before broadsheet is imported."""
@@ -80,7 +84,9 @@ def compile_bytecode() -> None:
         _compiled = True
 
 
-def timed(argv: list[str], cwd: Path | None = None, every: float | None = 0.25) -> Run:
+def timed(
+    argv: list[str], cwd: Path | None = None, every: float | None = SAMPLE_EVERY
+) -> Run:
     """``argv`` in a subprocess, from launch to exit, sampling its memory every
     ``every`` seconds; with ``every=None`` not at all (peaks of 0).
 

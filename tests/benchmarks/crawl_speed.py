@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.benchmarks.command import Run, broadsheet, mib
+from tests.benchmarks.command import SAMPLE_EVERY, Run, broadsheet, mib
 from tests.benchmarks.loopback import Site
 from tests.benchmarks.machine import print_machine
 from tests.benchmarks.replay_speed import outcomes, replay
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
             requests = dict(site.requests)
         crawl_stored = outcomes(temp / "crawled" / "broadsheet.db")
         # watched as the crawl is, so that both pay the memory sampler alike
-        replayed = replay(folder, temp / "replayed", args.workers, every=0.25)
+        replayed = replay(folder, temp / "replayed", args.workers, SAMPLE_EVERY)
         replay_stored = outcomes(temp / "replayed" / "broadsheet.db")
     crawl_rate = args.pages / crawled.seconds
     replay_rate = args.pages / replayed.seconds

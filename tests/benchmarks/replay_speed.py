@@ -31,7 +31,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.benchmarks.command import Run, broadsheet, mib, timed
+from tests.benchmarks.command import SAMPLE_EVERY, Run, broadsheet, mib, timed
 from tests.benchmarks.machine import print_machine, usable_cores
 from tests.benchmarks.sample import (
     REPO,
@@ -168,10 +168,9 @@ def run_round(sample: Sample, number: int, temp: Path, workers: int | None) -> N
 
 
 def measure_memory(sample: Sample, temp: Path, workers: int | None) -> None:
-    """One more replay of ``sample``, untimed, its process tree's memory sampled
-    four times a second."""
+    """One more replay of ``sample``, untimed, its process tree's memory sampled."""
     output = temp / "output-memory"
-    run = sample.memory = replay(sample.folder, output, workers, every=0.25)
+    run = sample.memory = replay(sample.folder, output, workers, every=SAMPLE_EVERY)
     shutil.rmtree(output)
     print(
         f"memory run; {sample.label}, {sample.pages} pages: peak memory of the "
