@@ -9,10 +9,14 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from pipeline.errors import Dropped
 from pipeline.extract.article import extract
+from pipeline.extract.body import extract_body, head_set_aside
 from pipeline.extract.dates import parse_when, published
+from pipeline.extract.decode import decode_html
+from pipeline.extract.parse import drop_inert, parse_html
 from pipeline.extract.titles import strip_site_name
 from pipeline.items import Article, Hints, Page
 from pipeline.sources import Source, SourceError
@@ -1027,3 +1031,29 @@ def test_a_bold_dateline_joins_its_paragraph_and_a_repeated_standfirst_goes():
     assert paragraphs[0] == f"**New Delhi:** {SENTENCES[0]}"
     assert article.text.count(standfirst) == 1
     assert "survey" not in article.text
+
+
+def test_the_head_is_set_aside_while_the_body_is_extracted_and_put_back():
+    document = page(
+        head='<meta name="date" content="2025-02-01"><link rel="canonical" href="/c">'
+        "<noscript><img src='/pixel.gif'></noscript>",
+        ld=NEWS_LD,
+    )
+    tree = parse_html(decode_html(document.body, "text/html"))
+    drop_inert(tree)
+    before, head = etree.tostring(tree), etree.tostring(tree.find("head"))
+    with head_set_aside(tree):
+        assert [child.tag for child in tree.find("head")] == ["script"]
+    assert etree.tostring(tree) == before
+    blocks, _ = extract_body(tree, URL, "Budget day", {}, ())  # changes only the body
+    assert etree.tostring(tree.find("head")) == head
+    assert "Budget day | Example News" not in " ".join(b.text for b in blocks)
+
+
+def test_the_head_comes_back_when_extraction_fails():
+    tree = parse_html(
+        "<html><head><title>T</title><meta name='a'></head><body><p>x</p></body></html>"
+    )
+    with pytest.raises(RuntimeError), head_set_aside(tree):
+        raise RuntimeError("extraction failed")
+    assert [child.tag for child in tree.find("head")] == ["title", "meta"]
