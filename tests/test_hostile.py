@@ -2,10 +2,10 @@
 
 The cases are the files of ``tests/fixtures/hostile/`` (their README lists each with its
 expected outcome) plus a few too big to commit, made here: a 30 MB page, 10,000-deep
-nesting, a page of 10,000 links, a 100,000-character title. Each one goes through the
-same extraction function the worker pool runs and into a real store; then all of them
-go through ``broadsheet replay`` in a subprocess, and through a WARC with lying content
-types. Never a crash, a hang, a traceback, a file outside the output folder or unsafe
+nesting, a page of 10,000 links, a 100,000-character title, a head of 200,000 meta
+tags. Each one goes through the same extraction function the worker pool runs and into
+a real store; then all of them go through ``broadsheet replay`` in a subprocess, and
+through a WARC with lying content types. Never a crash, a hang, a traceback, a file outside the output folder or unsafe
 markdown: every stored file keeps the contract, has no raw HTML tag and no
 ``javascript:``, ``vbscript:`` or ``data:`` link.
 """
@@ -121,6 +121,12 @@ GENERATED: dict[str, tuple[str, Callable[[], bytes]]] = {
         ),
     ),
     "long-title.html": (STORED, lambda: _article(_paragraphs(4), "Long " * 20_000)),
+    "huge-head.html": (
+        STORED,  # the head is set aside while the body is read: in linear time
+        lambda: _article(_paragraphs(4)).replace(
+            b"</head>", b'<meta name="x" content="y">' * 200_000 + b"</head>"
+        ),
+    ),
 }
 
 KNOWN_BUGS: dict[str, str] = {}

@@ -100,18 +100,23 @@ def head_set_aside(tree: HtmlElement) -> Iterator[None]:
     after, from the whole head.
     """
     head = tree.find("head")
-    aside = []
-    if head is not None:
-        for index, child in enumerate(head):
-            if child.tag != "script":
-                aside.append((index, child))
-        for _, child in aside:
-            head.remove(child)  # with its tail, which comes back with it
+    parent = None if head is None else head.getparent()
+    if parent is None:
+        yield
+        return
+    # One move each way, so that a head of any length costs time in proportion to it
+    # (putting elements back one by one at their index would take the square).
+    children = list(head)
+    stand_in = head.makeelement(head.tag, {})
+    stand_in.extend(child for child in children if child.tag == "script")
+    parent.replace(head, stand_in)
     try:
         yield
     finally:
-        for index, child in aside:
-            head.insert(index, child)
+        holder = stand_in.getparent()
+        if holder is not None:
+            holder.replace(stand_in, head)
+        head[:] = children
 
 
 def extract_body(
