@@ -13,7 +13,13 @@ from lxml import etree
 
 from pipeline.errors import Dropped
 from pipeline.extract.article import extract
-from pipeline.extract.body import extract_body, head_set_aside
+from pipeline.extract.body import (
+    FAST_PASS_ASIDE,
+    _stand_ins,
+    extract_body,
+    head_set_aside,
+    outermost,
+)
 from pipeline.extract.dates import parse_when, published
 from pipeline.extract.decode import decode_html
 from pipeline.extract.parse import drop_inert, parse_html
@@ -1057,3 +1063,36 @@ def test_the_head_comes_back_when_extraction_fails():
     with pytest.raises(RuntimeError), head_set_aside(tree):
         raise RuntimeError("extraction failed")
     assert [child.tag for child in tree.find("head")] == ["title", "meta"]
+
+
+def test_only_the_outermost_of_nested_elements_are_set_aside():
+    tree = parse_html(
+        "<html><body><nav id='a'><ul><li><nav id='b'>x</nav></li></ul></nav>"
+        "<article><p>story</p><aside id='c'><select id='d'></select></aside></article>"
+        "<button id='e'>Share</button></body></html>"
+    )
+    found = outermost(tree, FAST_PASS_ASIDE)
+    assert [element.get("id") for element in found] == ["a", "c", "e"]
+
+
+def test_elements_set_aside_come_back_with_their_tails_even_after_an_error():
+    tree = parse_html(
+        "<html><body><p>Before <nav><a href='/x'>Home</a></nav> after the nav.</p>"
+        "<aside><p>Related</p></aside>tail text<p>End</p></body></html>"
+    )
+    before = etree.tostring(tree)
+    seen = []
+
+    def extraction_that_fails() -> None:
+        aside = outermost(tree, FAST_PASS_ASIDE)
+        with _stand_ins((e, e.makeelement(e.tag, {})) for e in aside):
+            seen.append(etree.tostring(tree))
+            raise RuntimeError("extraction failed")
+
+    with pytest.raises(RuntimeError):
+        extraction_that_fails()
+    assert seen == [
+        b"<html><body><p>Before <nav/> after the nav.</p>"
+        b"<aside/>tail text<p>End</p></body></html>"
+    ]
+    assert etree.tostring(tree) == before
