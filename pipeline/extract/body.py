@@ -3,7 +3,9 @@
 trafilatura runs in its fast mode first; its result is kept only when it looks like
 a story (:mod:`pipeline.extract.storylike`), otherwise the full cascade runs. JSON-LD
 ``articleBody`` checks what was found; a client-rendered page's story is read from
-its scripts.
+its scripts. trafilatura is given the page without the head's metadata
+(:func:`head_set_aside`), and its fast pass without the elements its cleaning deletes
+first (:data:`FAST_PASS_ASIDE`).
 """
 
 from __future__ import annotations
