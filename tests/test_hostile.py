@@ -5,9 +5,9 @@ expected outcome) plus a few too big to commit, made here: a 30 MB page, 10,000-
 nesting, a page of 10,000 links, a 100,000-character title, a head of 200,000 meta
 tags. Each one goes through the same extraction function the worker pool runs and into
 a real store; then all of them go through ``broadsheet replay`` in a subprocess, and
-through a WARC with lying content types. Never a crash, a hang, a traceback, a file outside the output folder or unsafe
-markdown: every stored file keeps the contract, has no raw HTML tag and no
-``javascript:``, ``vbscript:`` or ``data:`` link.
+through a WARC with lying content types. Never a crash, a hang, a traceback, a file
+outside the output folder or unsafe markdown: every stored file keeps the contract,
+has no raw HTML tag and no ``javascript:``, ``vbscript:`` or ``data:`` link.
 """
 
 from __future__ import annotations

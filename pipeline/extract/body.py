@@ -11,7 +11,7 @@ first (:data:`FAST_PASS_ASIDE`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 
 import trafilatura
@@ -146,6 +146,12 @@ def head_set_aside(tree: HtmlElement) -> Iterator[None]:
         head[:] = children
 
 
+def set_aside(elements: Iterable[HtmlElement]) -> AbstractContextManager[None]:
+    """``elements`` out of their tree while the block runs, each leaving an empty
+    element of its tag, with its tail, in its place (:func:`_stand_ins`)."""
+    return _stand_ins((e, e.makeelement(e.tag, {})) for e in elements)
+
+
 def outermost(tree: HtmlElement, tags: tuple[str, ...]) -> list[HtmlElement]:
     """The ``tags`` elements of ``tree`` that are not inside another of them."""
     found: list[HtmlElement] = []
@@ -181,8 +187,7 @@ def _extract_body(
     clean = partial(
         remove_furniture, title=title, captions=remove_captions(tree), authors=authors
     )
-    aside = outermost(tree, FAST_PASS_ASIDE)
-    with _stand_ins((e, e.makeelement(e.tag, {})) for e in aside):
+    with set_aside(outermost(tree, FAST_PASS_ASIDE)):
         blocks, body = _run_trafilatura(tree, url, clean, "fast")
     if storylike.why_not(blocks, body):
         blocks, body = _run_trafilatura(tree, url, clean)
