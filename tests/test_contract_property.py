@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import frontmatter
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pipeline.items import Article
@@ -171,6 +171,7 @@ def test_any_article_renders_to_a_document_that_keeps_the_contract(
 
 @FAST
 @given(body=bodies)
+@example(body="\u2028\n```")  # a blank-looking paragraph before a fence
 def test_clean_body_is_stable(body):
     once = clean_body(body, "https://news.example.com/a/b.html")
     assert clean_body(once, "https://news.example.com/a/b.html") == once

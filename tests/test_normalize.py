@@ -299,6 +299,10 @@ def test_layout_is_frozen():
             "```\n<b>x</b>\n\n\n[a](javascript:b)\n```",
         ),
         ("```\nnever closed", "```\nnever closed\n```"),
+        # a paragraph of nothing but white space (here U+2028, U+3000) is dropped, so
+        # a fence after it stays the fence that opens the body
+        ("\u2028\n```", "```\n```"),
+        ("a\n\n\u3000\n\nb", "a\n\nb"),
         ("~~~ info\nx", "~~~ info\nx\n~~~"),
         ("---\ntext\n+++\n---", "---\ntext\n+++\n---"),
     ],

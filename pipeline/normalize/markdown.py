@@ -140,7 +140,8 @@ def clean_body(body_md: str, base_url: str) -> str:
     * lone surrogates become U+FFFD; CR and CRLF become LF; control characters
       other than LF and TAB are removed;
     * paragraphs are separated by exactly one blank line (a line of spaces and
-      tabs is blank); other lines are kept as they are;
+      tabs is blank); a paragraph of nothing but white space of any kind is dropped;
+      other lines are kept as they are;
     * link and image targets are resolved against ``base_url`` (``urljoin``) and
       written in a safe form (w3lib ``safe_url_string``, with spaces, parentheses,
       ``<``, ``>`` and controls percent-encoded); link titles are dropped;
@@ -167,7 +168,10 @@ def clean_body(body_md: str, base_url: str) -> str:
                 out.append("")
         elif kind == "para":
             cleaned = _clean_paragraph("\n".join(lines), base_url)
-            if cleaned:
+            # white space of any kind only (U+2028, U+3000...): nothing to keep, and
+            # the final strip would take it away from the start, leaving a fence
+            # below it at the head of the body unrecognised
+            if cleaned.strip():
                 out.append(cleaned)
         else:
             out += lines
