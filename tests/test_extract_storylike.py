@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import random
 
-from lxml import etree
+from lxml import etree, html
 
 from pipeline.extract.htmlmd import blocks_text, to_blocks
-from pipeline.extract.storylike import navigation_words, why_not
+from pipeline.extract.storylike import (
+    MIN_WORDS,
+    WHOLE_SHARE,
+    navigation_words,
+    paragraph_words,
+    why_not,
+)
 from pipeline.wordcount import count_words, count_words_once
 
 SENTENCE = (
@@ -34,6 +40,41 @@ def test_a_story_is_trusted():
 
 def test_a_short_result_is_not():
     assert judge(story(2)) == "too short"
+
+
+def page_of(paragraphs: str) -> html.HtmlElement:
+    return html.document_fromstring(
+        f"<html><body><nav><a href='/'>Home</a></nav>{paragraphs}</body></html>"
+    )
+
+
+def test_a_short_result_that_is_most_of_the_page_is_trusted():
+    # the whole story of a page whose paragraphs hold no more than what was found
+    body = etree.fromstring(f"<body>{story(2)}</body>")
+    blocks = to_blocks(body, "https://example.org/news/a")
+    page = page_of(f"<p>{SENTENCE}</p><p>{SENTENCE}</p>")
+    words = count_words(blocks_text(blocks))
+    assert WHOLE_SHARE * paragraph_words(page) <= words < MIN_WORDS
+    assert why_not(blocks, body, page) is None
+    assert why_not(blocks, body) == "too short"  # without the page, as before
+
+
+def test_a_short_result_on_a_page_with_more_paragraphs_is_not():
+    body = etree.fromstring(f"<body>{story(2)}</body>")
+    blocks = to_blocks(body, "https://example.org/news/a")
+    # the page's paragraphs hold three times the words found: a story missed
+    page = page_of(f"<p>{SENTENCE}</p>" * 6)
+    assert why_not(blocks, body, page) == "too short"
+    # ... and a page without paragraphs may hold its story in other elements
+    assert why_not(blocks, body, page_of(f"<div>{SENTENCE}</div>")) == "too short"
+
+
+def test_paragraph_words_count_every_paragraph_and_what_is_inside_it():
+    page = page_of(
+        "<p>One <b>two</b> three</p><div><p>four five</p></div><div>six</div>"
+        "<p>東京の天気</p>"
+    )
+    assert paragraph_words(page) == 3 + 2 + 3  # five unspaced characters count three
 
 
 def test_a_flat_dump_is_not():

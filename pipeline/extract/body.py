@@ -189,7 +189,8 @@ def _extract_body(
     )
     with set_aside(outermost(tree, FAST_PASS_ASIDE)):
         blocks, body = _run_trafilatura(tree, url, clean, "fast")
-    if storylike.why_not(blocks, body):
+        refused = storylike.why_not(blocks, body, tree)  # the page as the pass saw it
+    if refused:
         blocks, body = _run_trafilatura(tree, url, clean)
     reference = articlebody.article_body(linked.get("articleBody"))
     if reference is None:
