@@ -59,13 +59,6 @@ def _link_words(body: _Element) -> int:
     return sum(count_words_once("".join(ref.itertext())) for ref in body.iter("ref"))
 
 
-def _whole(words: int, page: HtmlElement) -> bool:
-    """True when ``words`` are :data:`WHOLE_SHARE` of the words of the paragraphs of
-    ``page``, which has some (a page without any may hold its story elsewhere)."""
-    paragraphs = paragraph_words(page)
-    return paragraphs > 0 and words >= WHOLE_SHARE * paragraphs
-
-
 def navigation_words(text: str) -> int:
     """The words of the lines of ``text`` that have at most NAV_LINE_WORDS words."""
     spaced = not UNSPACED.search(text)  # then a line's words are its \w runs
@@ -97,6 +90,15 @@ def paragraph_words(page: HtmlElement) -> int:
     return sum(count_words_once(p.text_content()) for p in page.iter("p"))
 
 
+def _whole(words: int, page: HtmlElement | None) -> bool:
+    """True when ``words`` are :data:`WHOLE_SHARE` of the words of the paragraphs of
+    ``page``, which has some (a page without any may hold its story elsewhere)."""
+    if page is None:
+        return False
+    paragraphs = paragraph_words(page)
+    return paragraphs > 0 and words >= WHOLE_SHARE * paragraphs
+
+
 def why_not(
     blocks: list[Block], body: _Element | None, page: HtmlElement | None = None
 ) -> str | None:
@@ -106,7 +108,7 @@ def why_not(
     if body is None or flat(body):
         return "no markup"
     words = count_words(blocks_text(blocks))
-    if words < MIN_WORDS and not (page is not None and _whole(words, page)):
+    if words < MIN_WORDS and not _whole(words, page):
         return "too short"
     if _link_words(body) > MAX_LINK_SHARE * words:
         return "mostly links"
