@@ -16,6 +16,7 @@ from lxml import etree, html
 
 from pipeline.errors import Dropped
 from pipeline.extract import regexguard
+from pipeline.extract.article import extract
 from pipeline.extract.decode import decode_html
 from pipeline.extract.parse import parse_html
 from pipeline.extract.regexguard import (
@@ -25,6 +26,7 @@ from pipeline.extract.regexguard import (
     guarded_copy,
     swaps,
 )
+from pipeline.items import Page
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NAMESPACES = {"re": EXSLT_REGEXP}
@@ -127,9 +129,6 @@ def test_trafilatura_is_guarded_inside_the_block_and_as_installed_outside():
 
 def test_extraction_leaves_trafilatura_as_installed():
     page = (FIXTURES / "pages" / "fundus__uk__BBC_2026_04_25.html.gz").read_bytes()
-    from pipeline.extract.article import extract
-    from pipeline.items import Page
-
     article = extract(
         Page(
             url="https://www.bbc.co.uk/news/a",
