@@ -73,11 +73,20 @@ def test_worker_cpu(capsys):
 
 
 def test_crawl_speed(capsys):
-    out = run(crawl_speed.main, capsys, "--pages", "3", "--workers", "1")
-    assert "requests served: {'robots': 1, 'sitemap': 1, 'article': 3}" in out
-    assert "stored by the crawl: {'articles': 3," in out
-    assert "ratio crawl / replay:" in out
-    assert "peaks during the crawl: memory of the process tree PSS " in out
+    out = run(
+        crawl_speed.main, capsys, "--pages", "3", "--workers", "1", "--rounds", "2"
+    )
+    # each round counts its own requests, and crawls into an output of its own
+    served = "requests served: {'robots': 1, 'sitemap': 1, 'article': 3}"
+    assert f"round 1 (crawl first); {served}" in out, out
+    assert f"round 2 (replay first); {served}" in out, out
+    assert out.count("stored by the crawl: {'articles': 3,") == 2
+    assert re.search(
+        r"median ratio crawl / replay over 2 rounds: \d+\.\d\dx \(goal >= 0\.8x\); "
+        r"rounds: \d+\.\d\dx, \d+\.\d\dx",
+        out,
+    ), out
+    assert "peaks during the crawls: memory of the process tree PSS " in out
     # both sides watched alike: the replay's memory is sampled too
     assert re.search(r"broadsheet replay: .* peak PSS [1-9]\d* MiB", out), out
 

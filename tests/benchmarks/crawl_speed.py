@@ -1,6 +1,6 @@
 """Crawl speed: ``broadsheet crawl`` of a loopback site against a replay of its pages.
 
-    python -m tests.benchmarks.crawl_speed [--pages 2000] [--workers N]
+    python -m tests.benchmarks.crawl_speed [--pages 2000] [--rounds 3] [--workers N]
 
 Serves the sample pages (see ``tests.benchmarks.sample``) from a loopback site with a
 sitemap listing them all (``tests.benchmarks.loopback``), crawls it with politeness
@@ -10,21 +10,27 @@ a time), then replays the same pages into a fresh output. Both run as the
 replay (the goal is >= 0.8), and, side by side, the peak memory of the crawl's
 processes and the largest the crawl's ``broadsheet.db-wal`` grew
 (sampled every 0.1 s; the goal is <= 64 MB for 2,000 articles: no read transaction
-outlives a short query, so checkpoints keep resetting the WAL).
+outlives a short query, so checkpoints keep resetting the WAL). Each of ``--rounds``
+rounds runs both, the crawl first in odd rounds and the replay first in even ones;
+the last line gives the median ratio (a single pair swings by a tenth and more on a
+shared machine) and the largest peaks of all the crawls.
 """
 
 from __future__ import annotations
 
+import shutil
+import statistics
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.benchmarks.command import SAMPLE_EVERY, Run, broadsheet, mib
 from tests.benchmarks.loopback import Site
 from tests.benchmarks.machine import print_machine
 from tests.benchmarks.replay_speed import outcomes, replay
-from tests.benchmarks.sample import sample_arguments, sampled
+from tests.benchmarks.sample import sample_parser, sampled
 
 UNTHROTTLED = (
     "AUTOTHROTTLE_ENABLED=False",
@@ -81,40 +87,99 @@ def wal_watch(output: Path, every: float = 0.1) -> Iterator[list[int]]:
         thread.join()
 
 
+@dataclass(frozen=True)
+class Round:
+    crawled: Run
+    replayed: Run
+    wal_peak: int  # bytes
+    requests: dict[str, int]
+    crawl_stored: dict[str, int]
+    replay_stored: dict[str, int]
+
+    @property
+    def ratio(self) -> float:
+        """Pages/s of the crawl over pages/s of the replay."""
+        return self.replayed.seconds / self.crawled.seconds
+
+
+def crawl_round(
+    site: Site, temp: Path, folder: Path, number: int, workers: int | None
+) -> Round:
+    """A crawl and a replay of the same pages, in the order of round ``number``."""
+    crawled_to, replayed_to = temp / f"crawled-{number}", temp / f"replayed-{number}"
+    runs: dict[str, Run] = {}
+    # Alternate which side runs first, so that a machine that speeds up or slows
+    # down during the benchmark does not favour either side.
+    for side in ("crawl", "replay") if number % 2 else ("replay", "crawl"):
+        if side == "crawl":
+            site.requests.clear()
+            with wal_watch(crawled_to) as wal:
+                runs[side] = crawl(site, crawled_to, workers)
+        else:
+            # watched as the crawl is, so that both pay the memory sampler alike
+            runs[side] = replay(folder, replayed_to, workers, SAMPLE_EVERY)
+    done = Round(
+        runs["crawl"],
+        runs["replay"],
+        wal[0],
+        dict(site.requests),
+        outcomes(crawled_to / "broadsheet.db"),
+        outcomes(replayed_to / "broadsheet.db"),
+    )
+    shutil.rmtree(crawled_to)
+    shutil.rmtree(replayed_to)
+    return done
+
+
+def report(number: int, done: Round, pages: int) -> None:
+    crawled, replayed = done.crawled, done.replayed
+    first = "crawl first" if number % 2 else "replay first"
+    print(f"round {number} ({first}); requests served: {done.requests}")
+    print(
+        f"  stored by the crawl: {done.crawl_stored}; by the replay: {done.replay_stored}"
+    )
+    print(
+        f"  broadsheet crawl:  {crawled.seconds:.1f} s, {pages / crawled.seconds:.1f} "
+        f"pages/s, peak PSS {mib(crawled.peak_pss)} (RSS summed "
+        f"{mib(crawled.peak_rss)}), WAL peak {mib(done.wal_peak)}"
+    )
+    print(
+        f"  broadsheet replay: {replayed.seconds:.1f} s, "
+        f"{pages / replayed.seconds:.1f} pages/s, peak PSS {mib(replayed.peak_pss)}"
+    )
+    print(
+        f"  ratio crawl / replay: {done.ratio:.2f}x; CPU per page (all processes): "
+        f"crawl {1000 * crawled.cpu_seconds / pages:.0f} ms, replay "
+        f"{1000 * replayed.cpu_seconds / pages:.0f} ms"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = sample_arguments(__doc__, 2000, argv)
+    parser = sample_parser(__doc__, 2000)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="pairs of runs, in alternating order"
+    )
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     print_machine("crawl_speed")
-    with sampled(args) as (temp, folder):
-        with Site(folder) as site, wal_watch(temp / "crawled") as wal:
-            crawled = crawl(site, temp / "crawled", args.workers)
-            requests = dict(site.requests)
-        crawl_stored = outcomes(temp / "crawled" / "broadsheet.db")
-        # watched as the crawl is, so that both pay the memory sampler alike
-        replayed = replay(folder, temp / "replayed", args.workers, SAMPLE_EVERY)
-        replay_stored = outcomes(temp / "replayed" / "broadsheet.db")
-    crawl_rate = args.pages / crawled.seconds
-    replay_rate = args.pages / replayed.seconds
-    print(f"pages: {args.pages}; requests served: {requests}")
-    print(f"stored by the crawl: {crawl_stored}; by the replay: {replay_stored}")
+    rounds = []
+    with sampled(args) as (temp, folder), Site(folder) as site:
+        for number in range(1, args.rounds + 1):
+            rounds.append(crawl_round(site, temp, folder, number, args.workers))
+            report(number, rounds[-1], args.pages)
+    ratios = [done.ratio for done in rounds]
     print(
-        f"broadsheet crawl:  {crawled.seconds:.1f} s, {crawl_rate:.1f} pages/s, "
-        f"peak PSS {mib(crawled.peak_pss)}"
+        f"pages: {args.pages}; median ratio crawl / replay over {len(rounds)} rounds: "
+        f"{statistics.median(ratios):.2f}x (goal >= 0.8x); rounds: "
+        + ", ".join(f"{r:.2f}x" for r in ratios)
     )
     print(
-        f"broadsheet replay: {replayed.seconds:.1f} s, {replay_rate:.1f} pages/s, "
-        f"peak PSS {mib(replayed.peak_pss)}"
-    )
-    print(f"ratio crawl / replay: {crawl_rate / replay_rate:.2f}x (goal >= 0.8x)")
-    print(
-        f"peaks during the crawl: memory of the process tree PSS {mib(crawled.peak_pss)} "
-        f"(RSS summed {mib(crawled.peak_rss)}), WAL {mib(wal[0])} (goal <= 64 MiB)"
-    )
-    print(
-        f"CPU per page (all processes): crawl "
-        f"{1000 * crawled.cpu_seconds / args.pages:.0f} ms, replay "
-        f"{1000 * replayed.cpu_seconds / args.pages:.0f} ms; CPU ratio replay / crawl "
-        f"{replayed.cpu_seconds / crawled.cpu_seconds:.2f}x"
+        f"peaks during the crawls: memory of the process tree PSS "
+        f"{mib(max(d.crawled.peak_pss for d in rounds))} (RSS summed "
+        f"{mib(max(d.crawled.peak_rss for d in rounds))}), WAL "
+        f"{mib(max(d.wal_peak for d in rounds))} (goal <= 64 MiB)"
     )
 
 
