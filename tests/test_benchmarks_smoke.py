@@ -214,3 +214,10 @@ def test_flood404(capsys):
     assert "serve --public:" in out
     assert "normal page under flood:  median " in out
     assert "bytes logged per request" in out
+
+
+@pytest.mark.parametrize("module", [crawl_speed, replay_speed, startup])
+def test_rounds_are_at_least_one(module, capsys):
+    with pytest.raises(SystemExit):
+        module.main(["--rounds", "0"])
+    assert "argument --rounds: must be at least 1" in capsys.readouterr().err

@@ -30,7 +30,7 @@ from tests.benchmarks.command import SAMPLE_EVERY, Run, broadsheet, mib
 from tests.benchmarks.loopback import Site
 from tests.benchmarks.machine import print_machine
 from tests.benchmarks.replay_speed import outcomes, replay
-from tests.benchmarks.sample import sample_parser, sampled
+from tests.benchmarks.sample import add_rounds, sample_parser, sampled
 
 UNTHROTTLED = (
     "AUTOTHROTTLE_ENABLED=False",
@@ -156,12 +156,8 @@ def report(number: int, done: Round, pages: int) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = sample_parser(__doc__, 2000)
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="pairs of runs, in alternating order"
-    )
+    add_rounds(parser, 3)
     args = parser.parse_args(argv)
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
 
     print_machine("crawl_speed")
     rounds = []

@@ -36,6 +36,7 @@ from tests.benchmarks.machine import print_machine, usable_cores
 from tests.benchmarks.sample import (
     REPO,
     Saved,
+    add_rounds,
     html_size,
     sample_parser,
     sampled,
@@ -204,16 +205,12 @@ def summary(samples: list[Sample]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = sample_parser(__doc__, 2000)
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="pairs of runs, in alternating order"
-    )
+    add_rounds(parser, 3)
     parser.add_argument(
         "--short", type=int, default=500, help="pages of the short run (0: none)"
     )
     parser.add_argument("--sample", choices=("all", "smaller", "both"), default="both")
     args = parser.parse_args(argv)
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
 
     print_machine("replay_speed")
     workers = args.workers if args.workers is not None else usable_cores()

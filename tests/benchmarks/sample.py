@@ -130,6 +130,22 @@ def sample_parser(description: str, pages: int) -> argparse.ArgumentParser:
     return parser
 
 
+def add_rounds(
+    parser: argparse.ArgumentParser,
+    default: int,
+    meaning: str = "pairs of runs, in alternating order",
+) -> None:
+    """``--rounds``: how many times a benchmark measures, at least once."""
+
+    def count(text: str) -> int:
+        rounds = int(text)
+        if rounds < 1:
+            raise argparse.ArgumentTypeError("must be at least 1")
+        return rounds
+
+    parser.add_argument("--rounds", type=count, default=default, help=meaning)
+
+
 def sample_arguments(
     description: str, pages: int, argv: list[str] | None = None
 ) -> argparse.Namespace:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from tests.benchmarks.command import broadsheet, compile_bytecode, timed
 from tests.benchmarks.machine import print_machine
-from tests.benchmarks.sample import REPO, sample_parser, sampled
+from tests.benchmarks.sample import REPO, add_rounds, sample_parser, sampled
 
 EVENTS = "BROADSHEET_BENCH_EVENTS"
 GOAL = 0.5
@@ -106,10 +106,8 @@ def seconds(value: float | None) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = sample_parser(__doc__, 20)
-    parser.add_argument("--rounds", type=int, default=5)
+    add_rounds(parser, 5, "launches measured")
     args = parser.parse_args(argv)
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
 
     print_machine("startup")
     compile_bytecode()  # before the first launch is timed
