@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from importlib.metadata import PackageNotFoundError, version
 
+from scrapy.settings import default_settings
+
 try:
     VERSION = version("broadsheet")
 except PackageNotFoundError:  # running from a checkout that was never installed
@@ -86,9 +88,10 @@ EXTENSIONS = {
 }
 
 # With BROADSHEET_REDIS_URL set, crawlers share a Redis frontier and push articles to
-# Redis for `broadsheet load` (pipeline/scale/frontier.py); otherwise this add-on does nothing.
+# Redis for `broadsheet load` (pipeline/scale/frontier.py); otherwise this add-on does
+# nothing and imports nothing more (pipeline/scale/addon.py).
 ADDONS = {
-    "pipeline.scale.frontier.RedisFrontier": 0,
+    "pipeline.scale.addon.RedisFrontier": 0,
 }
 
 LOG_LEVEL = (
@@ -97,8 +100,21 @@ LOG_LEVEL = (
 LOG_FORMATTER = "pipeline.crawl.pipelines.LogFormatter"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
+# A crawler opens no listening port: Scrapy's telnet console and remote control are
+# off, and left out of the extensions Scrapy loads, since Scrapy imports every
+# extension it lists, even one switched off (the remote control's aiohttp costs every
+# crawl 0.1-0.2 s of start-up). To have one back, list it in EXTENSIONS and enable it.
 TELNETCONSOLE_ENABLED = False
-REMOTE_CONTROL_ENABLED = False  # a crawler opens no listening port
+REMOTE_CONTROL_ENABLED = False
+listening_extensions = (  # lower case: not a setting itself
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.remote_control.RemoteControl",
+)
+EXTENSIONS_BASE = {
+    name: order
+    for name, order in default_settings.EXTENSIONS_BASE.items()
+    if name not in listening_extensions
+}
 STATS_DUMP = (
     False  # the run summary (pipeline.runstats) says what matters; -s STATS_DUMP=1
 )

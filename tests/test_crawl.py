@@ -394,6 +394,34 @@ def test_an_offline_crawl_says_a_line_or_two_per_source(tmp_path: Path) -> None:
     assert "DEBUG" in log.read_text(encoding="utf-8")
 
 
+def test_a_crawl_without_redis_loads_no_listening_extension_nor_redis(
+    site: SiteServer, tmp_path: Path
+) -> None:
+    """Scrapy imports every extension it lists, even one switched off: the telnet
+    console and the remote control (aiohttp) are not listed, and the Redis add-on
+    imports redis-py only when a Redis URL is set."""
+    args = one_listing(tmp_path, "feeds", f"{site.base}/feeds/rss.xml")
+    watch = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('loaded:', sorted(m for m in sys.modules"
+        " if m.split('.')[0] in {'aiohttp', 'redis', 'scrapy_redis'}"
+        " or m.startswith(('scrapy.extensions.telnet',"
+        " 'scrapy.extensions.remote_control')))))\n"
+        "from pipeline.cli import cli; cli()"
+    )
+    pairs = [f"-s{k}={v}" for k, v in FAST.items()]
+    result = subprocess.run(
+        [sys.executable, "-c", watch, "crawl", *args, "--limit", "1", *pairs],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ledger: " in result.stdout  # the crawl ran and said so
+    assert "loaded: []" in result.stdout
+
+
 def test_site_refusing_the_crawler_is_reported_failing(tmp_path: Path) -> None:
     with SiteServer() as refusing:
         refusing.forbid = True

@@ -2,7 +2,7 @@
 
 Set ``BROADSHEET_REDIS_URL`` (``broadsheet crawl --redis URL``, or ``-s`` with
 ``scrapy crawl`` and scrapyd; scrapy-redis's own ``REDIS_URL`` works too) and the
-:class:`RedisFrontier` add-on switches the crawl over:
+:class:`~pipeline.scale.addon.RedisFrontier` add-on switches the crawl over:
 
 * :class:`~pipeline.scale.scheduler.SourceScheduler` (scrapy-redis's Scheduler, ``SCHEDULER_PERSIST``): one
   request queue per source, ``broadsheet:<source>:requests``, shared by every process
@@ -61,12 +61,12 @@ from pipeline.errors import BroadsheetError
 from pipeline.items import Article
 from pipeline.output import DB_NAME
 from pipeline.runstats import RunStats, print_summary, utc_now
-from pipeline.scale.connection import LOST, Keys, mask_passwords_in
+from pipeline.scale.addon import redis_url
+from pipeline.scale.connection import LOST, Keys
 from pipeline.scale.outage import (
     Outage,
     hand_over,
     keys_of,
-    redis_url,
     spill,
 )
 from pipeline.scale.queues import article_message, connect, dropped_message
@@ -96,37 +96,6 @@ def seen_key(source: str, settings: BaseSettings | None = None) -> str:
 def fingerprint(url: str) -> str:
     """One value for every variant of an article URL, as the store matches them."""
     return hashlib.sha1(min(url_variants(url)).encode()).hexdigest()
-
-
-class RedisFrontier:
-    """Scrapy add-on (``ADDONS``): with a Redis URL set, share the frontier, push items."""
-
-    def update_settings(self, settings: BaseSettings) -> None:
-        url = redis_url(settings)
-        if not url:
-            return
-        mask_passwords_in("scrapy.crawler")  # its "Overridden settings" line
-        keys = keys_of(settings)
-        for name, value in {
-            "REDIS_URL": url,
-            "REDIS_PARAMS": {"redis_cls": "pipeline.scale.connection.EnvRedis"},
-            "SCHEDULER": "pipeline.scale.scheduler.SourceScheduler",
-            "SCHEDULER_QUEUE_CLASS": "pipeline.scale.scheduler.JsonQueue",
-            "SCHEDULER_SERIALIZER": "pipeline.scale.serializer",
-            "DUPEFILTER_CLASS": "pipeline.scale.frontier.ArticleDupeFilter",
-            "SCHEDULER_PERSIST": True,
-            "SCHEDULER_QUEUE_KEY": keys.queue_template,
-            "SCHEDULER_DUPEFILTER_KEY": keys.seen_template,
-        }.items():
-            settings.set(name, value, priority="addon")
-        # the loader normalizes what it takes from Redis (it trusts no message)
-        settings["ITEM_PIPELINES"]["pipeline.crawl.pipelines.Normalize"] = None
-        settings["ITEM_PIPELINES"]["pipeline.crawl.pipelines.Store"] = None
-        settings["ITEM_PIPELINES"]["pipeline.scale.frontier.PushItems"] = 300
-        # feed_state lives in the loader's database: listings are fetched in full.
-        middlewares = settings["DOWNLOADER_MIDDLEWARES"]
-        middlewares["pipeline.crawl.middlewares.ConditionalListings"] = None
-        middlewares["pipeline.scale.frontier.ForgetFailed"] = 50
 
 
 class ArticleDupeFilter(RFPDupeFilter):

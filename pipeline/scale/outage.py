@@ -24,6 +24,7 @@ import redis
 from scrapy.crawler import Crawler
 from scrapy.settings import BaseSettings
 
+from pipeline.scale.addon import redis_url
 from pipeline.scale.connection import (
     GIVE_UP_SECONDS,
     LOST,
@@ -35,10 +36,6 @@ from pipeline.scale.connection import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 UNREACHABLE = "redis-unreachable"
-
-
-def redis_url(settings: BaseSettings) -> str:
-    return settings.get("BROADSHEET_REDIS_URL") or settings.get("REDIS_URL") or ""
 
 
 def keys_of(settings: BaseSettings) -> Keys:
