@@ -63,6 +63,13 @@ def test_startup(capsys):
     assert "first markdown file " in out
     assert "language model loaded by: no process" in out  # the fixtures declare theirs
     assert "median: first page in a worker " in out
+    # the crawl asks for robots.txt before anything, its first article after it
+    found = re.search(
+        r"crawl: first request (\d+\.\d\d) s, first article (\d+\.\d\d) s", out
+    )
+    assert found, out
+    assert 0 < float(found[1]) <= float(found[2]), out
+    assert "median crawl: first request " in out
 
 
 @pytest.mark.slow

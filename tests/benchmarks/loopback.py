@@ -5,13 +5,15 @@ Serves the pages written by :func:`tests.benchmarks.sample.write_sample` on
 sent as they are, with ``Content-Encoding: gzip``), ``/sitemap.xml`` lists every page
 (with an ETag, answering 304 to a matching If-None-Match), ``/robots.txt`` allows
 everything. Every request is counted once, by kind (``sitemap-304`` for a sitemap
-request answered 304).
+request answered 304), and the moment (``time.time()``) the first of each kind came in
+is kept in ``first``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -26,6 +28,7 @@ class Site(LoopbackServer):
         self.files = sorted(read_manifest(folder))
         self.folder = folder
         self.requests: Counter[str] = Counter()
+        self.first: dict[str, float] = {}
         self._lock = threading.Lock()
         super().__init__(_handler(self))
 
@@ -51,6 +54,7 @@ class Site(LoopbackServer):
     def count(self, kind: str) -> None:
         with self._lock:
             self.requests[kind] += 1
+            self.first.setdefault(kind, time.time())
 
 
 def _handler(site: Site) -> type[BaseHTTPRequestHandler]:

@@ -1,4 +1,5 @@
-"""Start-up: how soon the first page of a replay reaches an extraction worker.
+"""Start-up: how soon the first page of a replay reaches an extraction worker, and
+how soon a crawl sends its first request.
 
     python -m tests.benchmarks.startup [--pages 20] [--rounds 5] [--workers N] [--corpus DIR]
 
@@ -14,6 +15,10 @@ loaded the language model (the goal: never the storing process when the workers 
 decide the language); then the medians. For reference, the time a fresh process takes
 to ``import trafilatura``: what the bare loop of ``replay_speed`` pays before its first
 page. The hook costs a little time of its own, so these figures are upper bounds.
+
+Each round then crawls the same pages from a loopback site (``crawl_speed``'s, with
+throttling off) and prints the seconds from launch to the site's first request
+(robots.txt), to its first article request and to exit.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.benchmarks.command import broadsheet, compile_bytecode, timed
+from tests.benchmarks.crawl_speed import crawl
+from tests.benchmarks.loopback import Site
 from tests.benchmarks.machine import print_machine
 from tests.benchmarks.sample import REPO, add_rounds, sample_parser, sampled
 
@@ -96,6 +103,24 @@ def replay_start(folder: Path, output: Path, workers: int | None) -> Start:
     return Start(start.first_page, start.first_stored, run.seconds, start.model)
 
 
+@dataclass(frozen=True)
+class CrawlStart:
+    first_request: float | None  # seconds after launch
+    first_article: float | None
+    seconds: float
+
+
+def crawl_start(site: Site, output: Path, workers: int | None) -> CrawlStart:
+    site.requests.clear()
+    site.first.clear()
+    launched = time.time()
+    run = crawl(site, output, workers)
+    first = {kind: when - launched for kind, when in site.first.items()}
+    return CrawlStart(
+        min(first.values(), default=None), first.get("article"), run.seconds
+    )
+
+
 def import_trafilatura() -> float:
     return timed([sys.executable, "-c", "import trafilatura"], cwd=REPO).seconds
 
@@ -111,24 +136,33 @@ def main(argv: list[str] | None = None) -> None:
 
     print_machine("startup")
     compile_bytecode()  # before the first launch is timed
-    starts, imports = [], []
-    with sampled(args) as (temp, folder):
+    starts, imports, crawls = [], [], []
+    with sampled(args) as (temp, folder), Site(folder) as site:
         for number in range(1, args.rounds + 1):
             start = replay_start(folder, temp / f"output-{number}", args.workers)
             starts.append(start)
             imports.append(import_trafilatura())
+            crawls.append(crawl_start(site, temp / f"crawled-{number}", args.workers))
             print(
                 f"round {number}: first page in a worker {seconds(start.first_page)}, "
                 f"first markdown file {seconds(start.first_stored)}, "
                 f"exit {start.seconds:.2f} s ({args.pages} pages); language model "
                 f"loaded by: {', '.join(start.model) or 'no process'}; "
-                f"import trafilatura alone: {imports[-1]:.2f} s"
+                f"import trafilatura alone: {imports[-1]:.2f} s; crawl: first request "
+                f"{seconds(crawls[-1].first_request)}, first article "
+                f"{seconds(crawls[-1].first_article)}, exit {crawls[-1].seconds:.2f} s"
             )
     firsts = [s.first_page for s in starts if s.first_page is not None]
     print(
         f"median: first page in a worker {seconds(median(firsts))} (goal <= {GOAL} s), "
         f"exit {median([s.seconds for s in starts]):.2f} s, "
         f"import trafilatura alone {median(imports):.2f} s"
+    )
+    requests = [c.first_request for c in crawls if c.first_request is not None]
+    articles = [c.first_article for c in crawls if c.first_article is not None]
+    print(
+        f"median crawl: first request {seconds(median(requests))}, first article "
+        f"{seconds(median(articles))}, exit {median([c.seconds for c in crawls]):.2f} s"
     )
 
 
