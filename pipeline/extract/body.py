@@ -20,7 +20,7 @@ from lxml.html import HtmlElement
 from trafilatura.settings import Extractor
 
 from pipeline.errors import Dropped
-from pipeline.extract import articlebody, regexguard, scripted, storylike
+from pipeline.extract import articlebody, regexguard, scripted, stoplists, storylike
 from pipeline.extract.boilerplate import remove_furniture
 from pipeline.extract.containers import drop_named_furniture
 from pipeline.extract.htmlmd import Block, to_blocks
@@ -79,7 +79,7 @@ def _run_trafilatura(
     try:
         # no URL: trafilatura's link resolution sends "#notes" and "dir/" to the site's
         # root; htmlmd resolves links against the page itself, as browsers do
-        with regexguard.guarded():
+        with regexguard.guarded(), stoplists.remembered():
             document = trafilatura.bare_extraction(tree, options=EXTRACTORS[mode])
     except (RecursionError, etree.LxmlError) as error:
         raise Dropped("broken-html", str(error)[:200]) from None
