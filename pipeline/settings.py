@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 from importlib.metadata import PackageNotFoundError, version
 
-from scrapy.settings import default_settings
-
 try:
     VERSION = version("broadsheet")
 except PackageNotFoundError:  # running from a checkout that was never installed
@@ -103,17 +101,21 @@ FEED_EXPORT_ENCODING = "utf-8"
 # A crawler opens no listening port: Scrapy's telnet console and remote control are
 # off, and left out of the extensions Scrapy loads, since Scrapy imports every
 # extension it lists, even one switched off (the remote control's aiohttp costs every
-# crawl 0.1-0.2 s of start-up). To have one back, list it in EXTENSIONS and enable it.
+# crawl 0.1-0.2 s of start-up). EXTENSIONS_BASE is Scrapy's own without those two
+# (tests/test_crawl.py checks it still is); written out, as a replay imports this
+# module and must not import Scrapy for it.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
-listening_extensions = (  # lower case: not a setting itself
-    "scrapy.extensions.telnet.TelnetConsole",
-    "scrapy.extensions.remote_control.RemoteControl",
-)
 EXTENSIONS_BASE = {
-    name: order
-    for name, order in default_settings.EXTENSIONS_BASE.items()
-    if name not in listening_extensions
+    "scrapy.extensions.corestats.CoreStats": 0,
+    "scrapy.extensions.logcount.LogCount": 0,
+    "scrapy.extensions.memusage.MemoryUsage": 0,
+    "scrapy.extensions.memdebug.MemoryDebugger": 0,
+    "scrapy.extensions.closespider.CloseSpider": 0,
+    "scrapy.extensions.feedexport.FeedExporter": 0,
+    "scrapy.extensions.logstats.LogStats": 0,
+    "scrapy.extensions.spiderstate.SpiderState": 0,
+    "scrapy.extensions.throttle.AutoThrottle": 0,
 }
 STATS_DUMP = (
     False  # the run summary (pipeline.runstats) says what matters; -s STATS_DUMP=1

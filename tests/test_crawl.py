@@ -422,6 +422,22 @@ def test_a_crawl_without_redis_loads_no_listening_extension_nor_redis(
     assert "loaded: []" in result.stdout
 
 
+def test_extensions_are_scrapys_own_but_those_that_listen() -> None:
+    from scrapy.settings import default_settings
+
+    from pipeline import settings
+
+    listening = {
+        "scrapy.extensions.telnet.TelnetConsole",
+        "scrapy.extensions.remote_control.RemoteControl",
+    }
+    assert settings.EXTENSIONS_BASE == {
+        name: order
+        for name, order in default_settings.EXTENSIONS_BASE.items()
+        if name not in listening
+    }
+
+
 def test_site_refusing_the_crawler_is_reported_failing(tmp_path: Path) -> None:
     with SiteServer() as refusing:
         refusing.forbid = True
