@@ -408,6 +408,24 @@ def test_non_dates_are_refused(value):
     assert parse_when(value) is None
 
 
+@pytest.mark.parametrize("value", ["Jul 2012", "2012", "July 2012 12:30", "12/2019"])
+def test_a_date_without_its_day_is_no_date(value):
+    """dateutil would take the missing day (and month) from the day of the run."""
+    assert parse_when(value) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "day"),
+    [
+        ("January 1, 2000", "2000-01-01"),
+        ("1 Jan 2021 09:00", "2021-01-01"),
+        ("Feb 2, 2001", "2001-02-02"),
+    ],
+)
+def test_the_first_of_january_is_a_date(value, day):
+    assert published(parse_when(value))[0].startswith(day)
+
+
 def test_language_detected_when_undeclared():
     pytest.importorskip("py3langid")
     hindi = (

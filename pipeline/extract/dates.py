@@ -132,15 +132,39 @@ def _normalise(value: str) -> str:
     return TIME_SEPARATOR.sub(" ", value)
 
 
+# dateutil fills a field the string leaves out (the day of "Jul 2012", the day and
+# month of "2012") from its default, today unless told: a date that changed with the
+# day of the run. Parsed with the first default, a result that shares its year, month
+# or day is parsed again with the second: if that moves, the string did not give it.
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
+
+
 def _fuzzy(value: str, dayfirst: bool = False) -> datetime | None:
+    """A date and time read by dateutil, or None when ``value`` gives no full date."""
     if not re.search(r"\d{4}", value):
         return None
     with warnings.catch_warnings():  # unknown zone names ("EET") give a naive time
         warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
         try:
-            return dateutil_parser.parse(value, tzinfos=TZ_NAMES, dayfirst=dayfirst)
+            first, second = _DEFAULTS
+            moment = _dateutil(value, first, dayfirst)
+            if (
+                moment.year == first.year
+                or moment.month == first.month
+                or moment.day == first.day
+            ):
+                again = _dateutil(value, second, dayfirst)
+                if again.date() != moment.date():
+                    return None
+            return moment
         except (ValueError, OverflowError, TypeError):
             return None
+
+
+def _dateutil(value: str, default: datetime, dayfirst: bool) -> datetime:
+    return dateutil_parser.parse(
+        value, default=default, tzinfos=TZ_NAMES, dayfirst=dayfirst
+    )
 
 
 # UTC-12 to UTC+14 in whole and half hours, and the three :45 zones; never UTC itself
