@@ -115,3 +115,16 @@ def test_a_page_dropped_after_justext_is_dropped_alike(monkeypatch):
         plain.value.reason,
         plain.value.detail,
     )
+
+
+def test_a_trafilatura_without_the_tuple_loses_only_the_speed(monkeypatch):
+    """A release that renames or drops JT_STOPLIST: every list goes to justext."""
+    monkeypatch.delattr(trafilatura.external, "JT_STOPLIST")
+    assert stoplists.define_stoplist(("The",)) == frozenset({"the"})
+
+
+def test_a_justext_without_the_function_is_left_alone(monkeypatch):
+    monkeypatch.setattr(stoplists, "_JUSTEXTS", None)
+    installed = justext.core.define_stoplist
+    with stoplists.remembered():
+        assert justext.core.define_stoplist is installed

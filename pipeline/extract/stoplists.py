@@ -24,7 +24,8 @@ from contextlib import contextmanager
 import justext.core
 import trafilatura.external
 
-_JUSTEXTS = justext.core.define_stoplist
+# None when a justext release no longer has it: then nothing is swapped (slower, same)
+_JUSTEXTS = getattr(justext.core, "define_stoplist", None)
 _kept: tuple[object, frozenset[str]] | None = None  # (the tuple, justext's set of it)
 
 
@@ -32,7 +33,7 @@ def define_stoplist(stoplist: Iterable[str]) -> frozenset[str]:
     """justext's ``define_stoplist``, its result for trafilatura's tuple of all
     stop-lists kept from the first call on."""
     global _kept
-    if stoplist is not trafilatura.external.JT_STOPLIST:
+    if stoplist is not getattr(trafilatura.external, "JT_STOPLIST", None):
         return _JUSTEXTS(stoplist)
     if _kept is None or _kept[0] is not stoplist:
         _kept = (stoplist, _JUSTEXTS(stoplist))
@@ -46,7 +47,7 @@ def remembered() -> Iterator[None]:
     Blocks nested or overlapping (threads) share it; the block that swapped it in puts
     justext's own back, and one entered meanwhile that is still running then finds
     the list the slower way, with the same result."""
-    if justext.core.define_stoplist is define_stoplist:
+    if _JUSTEXTS is None or justext.core.define_stoplist is define_stoplist:
         yield
         return
     original = justext.core.define_stoplist
