@@ -422,7 +422,8 @@ def test_a_date_without_its_day_is_no_date(value):
         ("Feb 2, 2001", "2001-02-02"),
     ],
 )
-def test_the_first_of_january_is_a_date(value, day):
+def test_dates_on_either_default_are_dates(value, day):
+    """The defaults that tell a missing field: dates on them are still read."""
     assert published(parse_when(value))[0].startswith(day)
 
 

@@ -21,6 +21,7 @@ from pipeline.inputs.replay import (
     sniff_url,
 )
 from tests.contract import check_document
+from tests.imports import reporting_imports
 from tests.terminal import run_in_terminal
 
 REPO = Path(__file__).parent.parent
@@ -87,11 +88,7 @@ def test_a_replay_on_a_terminal_shows_its_progress_and_a_pipe_none(tmp_path):
 def test_a_piped_replay_does_without_rich_and_scrapy(tmp_path):
     """Off a terminal there is no display to draw: rich is never imported; nor is
     Scrapy (or Twisted), which only a crawl needs (0.3 s of start-up)."""
-    report = (
-        "import atexit, sys; atexit.register(lambda: print('loaded:', sorted("
-        "m for m in ('rich', 'scrapy', 'twisted') if m in sys.modules), file=sys.stderr))"
-    )
-    command = [sys.executable, "-c", f"{report}\nfrom pipeline.cli import cli; cli()"]
+    command = reporting_imports("rich", "scrapy", "twisted")
     command += ["replay", str(REPLAY), "--source", "news", "--output", str(tmp_path)]
     env = {
         k: v
