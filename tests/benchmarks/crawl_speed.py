@@ -112,7 +112,7 @@ def crawl_round(
     # down during the benchmark does not favour either side.
     for side in ("crawl", "replay") if number % 2 else ("replay", "crawl"):
         if side == "crawl":
-            site.requests.clear()
+            site.clear()
             with wal_watch(crawled_to) as wal:
                 runs[side] = crawl(site, crawled_to, workers)
         else:

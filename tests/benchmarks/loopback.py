@@ -51,6 +51,12 @@ class Site(LoopbackServer):
             f'sitemaps = ["{self.base}/sitemap.xml"]\n'
         )
 
+    def clear(self) -> None:
+        """Forget the requests counted, for the next run against the site."""
+        with self._lock:
+            self.requests.clear()
+            self.first.clear()
+
     def count(self, kind: str) -> None:
         with self._lock:
             self.requests[kind] += 1

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
             first = crawl(site, output, args.workers)
             first_requests = Counter(site.requests)
             after_first = outcomes(output / "broadsheet.db")
-            site.requests.clear()
+            site.clear()
             second = crawl(site, output, args.workers)
             second_requests = Counter(site.requests)
         after_second = outcomes(output / "broadsheet.db")

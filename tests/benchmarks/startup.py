@@ -111,8 +111,7 @@ class CrawlStart:
 
 
 def crawl_start(site: Site, output: Path, workers: int | None) -> CrawlStart:
-    site.requests.clear()
-    site.first.clear()
+    site.clear()
     launched = time.time()
     run = crawl(site, output, workers)
     first = {kind: when - launched for kind, when in site.first.items()}
